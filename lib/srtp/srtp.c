@@ -360,6 +360,15 @@ int mg_srtp_ctx_set_roc(mg_srtp_ctx *ctx, uint32_t ssrc, uint32_t roc)
 	return 0;
 }
 
+int mg_srtp_ctx_get_roc(const mg_srtp_ctx *ctx, uint32_t ssrc, uint32_t *roc)
+{
+	int slot = ctx ? find_ssrc_slot(ctx, ssrc) : -1;
+	if (slot < 0)
+		return -ENOENT;
+	*roc = ctx->ssrc_state[slot].roc;
+	return 0;
+}
+
 /* RFC 3711 Appendix A: guess the index of seq from the highest index seen. Returns false if
  * the guess would lie before index 0. */
 static inline bool estimate_rtp_index(const struct mg_srtp_ssrc_state *state, uint16_t seq,

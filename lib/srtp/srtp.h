@@ -176,6 +176,8 @@ int mg_srtp_ctx_init(mg_srtp_ctx *ctx, mg_srtp_engine *engine,
 void mg_srtp_ctx_wipe(mg_srtp_ctx *ctx);
 /* Set the ROC for an SSRC (RFC 4568 re-key of a running stream, or signalled ROC). */
 int mg_srtp_ctx_set_roc(mg_srtp_ctx *ctx, uint32_t ssrc, uint32_t roc);
+/* ROC of an SSRC's current highest index (to persist session state); -ENOENT if unknown. */
+int mg_srtp_ctx_get_roc(const mg_srtp_ctx *ctx, uint32_t ssrc, uint32_t *roc);
 /* TESTS ONLY: lower the packet limits so key exhaustion can be tested. */
 void mg_srtp_ctx_set_packet_limits_for_test(mg_srtp_ctx *ctx, uint64_t srtp_limit,
 					    uint32_t srtcp_limit);
