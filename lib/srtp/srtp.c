@@ -198,23 +198,12 @@ enum mg_srtp_arch mg_srtp_engine_arch(const mg_srtp_engine *engine)
 
 /* ---------------------------------------------------------------- context setup */
 
-static int expand_session_keys(mg_srtp_engine *engine, union mg_srtp_session_keys *keys,
-			       const struct mg_srtp_suite_info *info, const uint8_t *master_key,
-			       const uint8_t *master_salt, uint8_t label_base)
+/* Loads session keys into IPsec-MB's expanded form. */
+static int load_session_keys(mg_srtp_engine *engine, union mg_srtp_session_keys *keys,
+			     const struct mg_srtp_suite_info *info, const uint8_t *enc_key,
+			     const uint8_t *auth_key, const uint8_t *salt)
 {
-	uint8_t enc_key[32], auth_key[20], salt[14];
 	DECLARE_ALIGNED(uint8_t dec_round_keys[16 * 15], 16);
-	int rc = mg_srtp_kdf(master_key, info->key_len, master_salt, info->salt_len, label_base,
-			     enc_key, info->key_len);
-	rc = rc ? rc
-		: mg_srtp_kdf(master_key, info->key_len, master_salt, info->salt_len,
-			      label_base + 2, salt, info->is_aead ? 12 : 14);
-	if (!rc && !info->is_aead)
-		rc = mg_srtp_kdf(master_key, info->key_len, master_salt, info->salt_len,
-				 label_base + 1, auth_key, sizeof(auth_key));
-	if (rc)
-		goto out;
-
 	memset(keys, 0, sizeof(*keys));
 	if (info->is_aead) {
 		if (info->key_len == 16)
@@ -242,26 +231,41 @@ static int expand_session_keys(mg_srtp_engine *engine, union mg_srtp_session_key
 		OPENSSL_cleanse(block, sizeof(block));
 		memcpy(keys->cm.salt_iv, salt, 14);
 	}
-	if (imb_get_errno(engine->mgr) != 0)
-		rc = -EIO;
-out:
+	OPENSSL_cleanse(dec_round_keys, sizeof(dec_round_keys));
+	return imb_get_errno(engine->mgr) != 0 ? -EIO : 0;
+}
+
+/* Derives (RFC 3711 4.3.2 labels from label_base) and loads one set of session keys. */
+static int expand_session_keys(mg_srtp_engine *engine, union mg_srtp_session_keys *keys,
+			       const struct mg_srtp_suite_info *info, const uint8_t *master_key,
+			       const uint8_t *master_salt, uint8_t label_base)
+{
+	uint8_t enc_key[32], auth_key[20] = {0}, salt[14] = {0};
+	int rc = mg_srtp_kdf(master_key, info->key_len, master_salt, info->salt_len, label_base,
+			     enc_key, info->key_len);
+	rc = rc ? rc
+		: mg_srtp_kdf(master_key, info->key_len, master_salt, info->salt_len,
+			      label_base + 2, salt, info->is_aead ? 12 : 14);
+	if (!rc && !info->is_aead)
+		rc = mg_srtp_kdf(master_key, info->key_len, master_salt, info->salt_len,
+				 label_base + 1, auth_key, sizeof(auth_key));
+	if (!rc)
+		rc = load_session_keys(engine, keys, info, enc_key, auth_key, salt);
 	OPENSSL_cleanse(enc_key, sizeof(enc_key));
 	OPENSSL_cleanse(auth_key, sizeof(auth_key));
 	OPENSSL_cleanse(salt, sizeof(salt));
-	OPENSSL_cleanse(dec_round_keys, sizeof(dec_round_keys));
 	return rc;
 }
 
-int mg_srtp_ctx_init(mg_srtp_ctx *ctx, mg_srtp_engine *engine,
-		     const struct mg_srtp_key_params *params)
+static int init_config(mg_srtp_ctx *ctx, const struct mg_srtp_key_params *params,
+		       const struct mg_srtp_suite_info **info_out)
 {
-	if (!ctx || !engine || !params)
+	if (!ctx || !params)
 		return -EINVAL;
 	const struct mg_srtp_suite_info *info = mg_srtp_suite_info(params->suite);
 	if (!info || !params->master_key || !params->master_salt ||
 	    params->mki_len > MG_SRTP_MAX_MKI_LEN)
 		return -EINVAL;
-
 	mg_srtp_ctx_wipe(ctx);
 	ctx->suite = (uint8_t)params->suite;
 	ctx->key_len = info->key_len;
@@ -276,6 +280,39 @@ int mg_srtp_ctx_init(mg_srtp_ctx *ctx, mg_srtp_engine *engine,
 		ctx->srtp_limit = params->lifetime;
 	if (params->lifetime && params->lifetime < ctx->srtcp_limit)
 		ctx->srtcp_limit = (uint32_t)params->lifetime;
+	*info_out = info;
+	return 0;
+}
+
+int mg_srtp_ctx_init_session_keys_for_test(mg_srtp_ctx *ctx, mg_srtp_engine *engine,
+					   const struct mg_srtp_key_params *params,
+					   const uint8_t *session_auth_key)
+{
+	const struct mg_srtp_suite_info *info;
+	static const uint8_t no_auth_key[20];
+	if (!engine || init_config(ctx, params, &info) != 0)
+		return -EINVAL;
+	if (!session_auth_key)
+		session_auth_key = no_auth_key;
+	int rc = load_session_keys(engine, &ctx->srtp, info, params->master_key, session_auth_key,
+				   params->master_salt);
+	if (!rc)
+		rc = load_session_keys(engine, &ctx->srtcp, info, params->master_key,
+				       session_auth_key, params->master_salt);
+	if (rc) {
+		mg_srtp_ctx_wipe(ctx);
+		return rc;
+	}
+	ctx->initialized = 1;
+	return 0;
+}
+
+int mg_srtp_ctx_init(mg_srtp_ctx *ctx, mg_srtp_engine *engine,
+		     const struct mg_srtp_key_params *params)
+{
+	const struct mg_srtp_suite_info *info;
+	if (!engine || init_config(ctx, params, &info) != 0)
+		return -EINVAL;
 
 	/* labels: 0x00..0x02 SRTP, 0x03..0x05 SRTCP (RFC 3711 4.3.2) */
 	int rc = expand_session_keys(engine, &ctx->srtp, info, params->master_key,

@@ -181,6 +181,12 @@ int mg_srtp_ctx_get_roc(const mg_srtp_ctx *ctx, uint32_t ssrc, uint32_t *roc);
 /* TESTS ONLY: lower the packet limits so key exhaustion can be tested. */
 void mg_srtp_ctx_set_packet_limits_for_test(mg_srtp_ctx *ctx, uint64_t srtp_limit,
 					    uint32_t srtcp_limit);
+/* TESTS ONLY (RFC 7714 / RFC 3711 B.2 known-answer vectors): params->master_key and
+ * master_salt are used directly as the session encryption key and salt of both SRTP and
+ * SRTCP, with session_auth_key (20 bytes, AES-CM suites; may be NULL for AEAD). */
+int mg_srtp_ctx_init_session_keys_for_test(mg_srtp_ctx *ctx, mg_srtp_engine *engine,
+					   const struct mg_srtp_key_params *params,
+					   const uint8_t *session_auth_key);
 const struct mg_srtp_counters *mg_srtp_ctx_counters(const mg_srtp_ctx *ctx);
 
 /* One packet of a burst: data points at the RTP (RTCP) header, len is its length.
