@@ -74,7 +74,10 @@ static void attr_split(struct mg_sdp_str value, struct mg_sdp_str *name, struct 
 {
 	const char *colon = memchr(value.ptr, ':', value.len);
 	if (!colon) {
+		/* Flag attributes: tolerate trailing blanks ("a=rtcp-mux "). */
 		*name = value;
+		while (name->len && is_blank(name->ptr[name->len - 1]))
+			name->len--;
 		*rest = str_make(value.ptr + value.len, 0);
 		return;
 	}
@@ -1116,9 +1119,9 @@ enum mg_sdp_result mg_sdp_replace_connections(struct mg_sdp *sdp, enum mg_sdp_ad
 	return MG_SDP_OK;
 }
 
-/* Rebuilds a media section's m= line with a new port and/or proto. */
+/* Rebuilds a media section's m= line with a new port, proto and/or format list. */
 static enum mg_sdp_result rewrite_mline(struct mg_sdp *sdp, unsigned media, const int32_t *port,
-					const char *proto)
+					const char *proto, const char *formats)
 {
 	struct mg_sdp_media_info info;
 	if (!mg_sdp_media_info(sdp, media, &info))
@@ -1128,11 +1131,11 @@ static enum mg_sdp_result rewrite_mline(struct mg_sdp *sdp, unsigned media, cons
 		snprintf(count, sizeof(count), "/%u", info.port_count);
 	unsigned new_port = port ? (unsigned)*port : info.port;
 	struct mg_sdp_str p = proto ? str_make(proto, strlen(proto)) : info.proto_text;
+	struct mg_sdp_str f = formats ? str_make(formats, strlen(formats)) : info.formats;
 	struct mg_sdp_line line = {0, 0, 'm'};
 	enum mg_sdp_result r =
 	    arena_printf(sdp, &line, "%.*s %u%s %.*s%s%.*s", (int)info.media.len, info.media.ptr,
-			 new_port, count, (int)p.len, p.ptr, info.formats.len ? " " : "",
-			 (int)info.formats.len, info.formats.ptr);
+			 new_port, count, (int)p.len, p.ptr, f.len ? " " : "", (int)f.len, f.ptr);
 	if (r == MG_SDP_OK)
 		sdp->media[media].lines[0] = line;
 	return r;
@@ -1141,14 +1144,21 @@ static enum mg_sdp_result rewrite_mline(struct mg_sdp *sdp, unsigned media, cons
 enum mg_sdp_result mg_sdp_media_set_port(struct mg_sdp *sdp, unsigned media, uint16_t port)
 {
 	int32_t p = port;
-	return rewrite_mline(sdp, media, &p, NULL);
+	return rewrite_mline(sdp, media, &p, NULL, NULL);
 }
 
 enum mg_sdp_result mg_sdp_media_set_proto(struct mg_sdp *sdp, unsigned media, const char *proto)
 {
 	if (!text_ok(proto, false, false))
 		return MG_SDP_ERR_INVALID_ARG;
-	return rewrite_mline(sdp, media, NULL, proto);
+	return rewrite_mline(sdp, media, NULL, proto, NULL);
+}
+
+enum mg_sdp_result mg_sdp_media_set_formats(struct mg_sdp *sdp, unsigned media, const char *formats)
+{
+	if (!text_ok(formats, true, true))
+		return MG_SDP_ERR_INVALID_ARG;
+	return rewrite_mline(sdp, media, NULL, NULL, formats);
 }
 
 static bool name_ok(const char *name)
@@ -1404,4 +1414,49 @@ enum mg_sdp_result mg_sdp_set_direction(struct mg_sdp *sdp, int section, enum mg
 	for (unsigned d = 0; d < 4; d++)
 		mg_sdp_remove_attr(sdp, section, direction_names[d], NULL);
 	return mg_sdp_add_attr(sdp, section, direction_names[dir], NULL);
+}
+
+enum mg_sdp_result mg_sdp_remove_line(struct mg_sdp *sdp, int section, unsigned index)
+{
+	struct mg_sdp_section *sec = section_of(sdp, section);
+	if (!sec || index >= sec->line_count)
+		return MG_SDP_ERR_INVALID_ARG;
+	/* The m= line and v=/o= carry the structure; removing them would break the SDP. */
+	char type = sec->lines[index].type;
+	if ((section != MG_SDP_SESSION && index == 0) || type == 'v' || type == 'o' || type == 's')
+		return MG_SDP_ERR_INVALID_ARG;
+	section_remove(sec, index);
+	return MG_SDP_OK;
+}
+
+enum mg_sdp_result mg_sdp_media_remove_payload_attrs(struct mg_sdp *sdp, unsigned media,
+						     unsigned payload_type, unsigned *removed)
+{
+	static const char *const per_payload[] = {"rtpmap", "fmtp", "rtcp-fb"};
+	unsigned count = 0;
+	if (removed)
+		*removed = 0;
+	if (media >= sdp->media_count)
+		return MG_SDP_ERR_INVALID_ARG;
+	struct mg_sdp_section *sec = &sdp->media[media];
+	for (unsigned i = 1; i < sec->line_count;) {
+		bool match = false;
+		for (unsigned k = 0; k < 3 && !match; k++) {
+			struct mg_sdp_str rest, pt_text;
+			size_t cursor = 0;
+			uint64_t pt;
+			match = line_is_attr(sdp, &sec->lines[i], per_payload[k], &rest) &&
+				mg_sdp_token_next(rest, &cursor, &pt_text) &&
+				parse_uint(pt_text, 255, &pt) && pt == payload_type;
+		}
+		if (match) {
+			section_remove(sec, i);
+			count++;
+		} else {
+			i++;
+		}
+	}
+	if (removed)
+		*removed = count;
+	return MG_SDP_OK;
 }

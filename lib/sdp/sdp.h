@@ -12,9 +12,11 @@
  * mg_sdp_parse() on the same struct. Do not copy a struct mg_sdp by value if views into
  * it are held (views point into the struct).
  *
- * Input is untrusted: (buf, len), need not be NUL-terminated, CRLF or LF line endings.
- * Output is always CRLF. Edit arguments are trusted strings (NUL-terminated) but are still
- * checked: CR, LF and other control characters are refused so that no line can be injected.
+ * Input is untrusted: (buf, len), need not be NUL-terminated, CRLF or LF line endings
+ * (blank lines are skipped). Output is always CRLF, so it can be longer than the input (and
+ * than MG_SDP_MAX_SIZE): size output buffers with mg_sdp_serialized_len(). No global state:
+ * one struct mg_sdp per call/thread. Edit arguments are trusted strings (NUL-terminated) but are
+ * still checked: CR, LF and other control characters are refused so that no line can be injected.
  *
  * Section numbers: MG_SDP_SESSION (-1) is the session level, 0..media_count-1 the media
  * sections; removals also accept MG_SDP_ALL_SECTIONS.
@@ -283,6 +285,13 @@ enum mg_sdp_result mg_sdp_replace_connections(struct mg_sdp *sdp, enum mg_sdp_ad
 enum mg_sdp_result mg_sdp_media_set_port(struct mg_sdp *sdp, unsigned media, uint16_t port);
 /* m= proto, e.g. "RTP/SAVP"; see mg_sdp_proto_name(). */
 enum mg_sdp_result mg_sdp_media_set_proto(struct mg_sdp *sdp, unsigned media, const char *proto);
+/* m= format list, e.g. "0 8 101" (codec stripping); pair with
+ * mg_sdp_media_remove_payload_attrs() for the payload types dropped. */
+enum mg_sdp_result mg_sdp_media_set_formats(struct mg_sdp *sdp, unsigned media,
+					    const char *formats);
+/* Removes a=rtpmap, a=fmtp and a=rtcp-fb lines of one payload type; *removed may be NULL. */
+enum mg_sdp_result mg_sdp_media_remove_payload_attrs(struct mg_sdp *sdp, unsigned media,
+						     unsigned payload_type, unsigned *removed);
 /* Replaces every a=rtcp or appends one: "a=rtcp:<port>" or, with address != NULL,
  * "a=rtcp:<port> IN IP4|IP6 <address>". */
 enum mg_sdp_result mg_sdp_media_set_rtcp(struct mg_sdp *sdp, unsigned media, uint16_t port,
@@ -330,5 +339,9 @@ enum mg_sdp_result mg_sdp_add_attr(struct mg_sdp *sdp, int section, const char *
 /* Replaces the value of every a=<name> in the section, or appends one if there is none. */
 enum mg_sdp_result mg_sdp_set_attr(struct mg_sdp *sdp, int section, const char *name,
 				   const char *value);
+
+/* Removes line `index` of a section (see mg_sdp_line_get); the m=, v=, o= and s= lines
+ * cannot be removed. */
+enum mg_sdp_result mg_sdp_remove_line(struct mg_sdp *sdp, int section, unsigned index);
 
 #endif /* MG_SDP_H */

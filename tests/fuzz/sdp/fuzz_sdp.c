@@ -98,6 +98,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		mg_sdp_set_setup(&sdp, (int)m, MG_SDP_SETUP_PASSIVE);
 		mg_sdp_set_fingerprint(&sdp, (int)m, "sha-256", "AB:CD");
 		mg_sdp_set_direction(&sdp, (int)m, MG_SDP_DIR_SENDRECV);
+		mg_sdp_media_remove_payload_attrs(&sdp, m, 8, NULL);
+		mg_sdp_media_set_formats(&sdp, m, "0 101");
+		mg_sdp_remove_line(&sdp, (int)m, 1);
 	}
 	round_trip(&sdp);
 	return 0;

@@ -385,6 +385,52 @@ static void test_direction_and_generic(void)
 	CHECK(mg_sdp_parse(&again, t, strlen(t)) == MG_SDP_OK, "edited SDP parses");
 }
 
+static void test_codec_strip(void)
+{
+	printf("formats, per-payload attributes, line removal\n");
+	struct mg_sdp *sdp = parse_ok(sample_chrome_offer, "chrome");
+	CHECK(mg_sdp_media_set_formats(sdp, 0, "111 0") == MG_SDP_OK, "formats");
+	static const unsigned dropped[] = {63, 9, 8, 13, 110, 126};
+	unsigned total = 0, removed = 0;
+	for (unsigned i = 0; i < 6; i++) {
+		CHECK(mg_sdp_media_remove_payload_attrs(sdp, 0, dropped[i], &removed) == MG_SDP_OK,
+		      "remove pt %u", dropped[i]);
+		total += removed;
+	}
+	CHECK(total == 7, "6 rtpmap + 1 fmtp removed (%u)", total);
+	mg_sdp_media_remove_payload_attrs(sdp, 0, 111, &removed);
+	CHECK(removed == 3, "opus rtpmap, rtcp-fb, fmtp removed (%u)", removed);
+	const char *t = serialize(sdp);
+	CHECK(has_line(t, "m=audio 9 UDP/TLS/RTP/SAVPF 111 0") &&
+		  has_line(t, "a=rtpmap:0 PCMU/8000") && !strstr(t, "a=rtpmap:8 ") &&
+		  !strstr(t, "a=fmtp:63") && !strstr(t, "a=rtpmap:111") &&
+		  has_line(t, "a=rtpmap:96 VP8/90000"),
+	      "codec strip result: %s", t);
+	CHECK(mg_sdp_media_set_formats(sdp, 1, "") == MG_SDP_OK &&
+		  has_line(serialize(sdp), "m=video 9 UDP/TLS/RTP/SAVPF"),
+	      "empty format list");
+	/* Generic removal by index. */
+	char type;
+	struct mg_sdp_str v;
+	CHECK(mg_sdp_line_get(sdp, 1, 1, &type, &v) && type == 'c', "line 1 of media 1 is c=");
+	CHECK(mg_sdp_remove_line(sdp, 1, 1) == MG_SDP_OK && mg_sdp_line_get(sdp, 1, 1, &type, &v) &&
+		  type == 'a' && str_is(v, "rtcp:9 IN IP4 0.0.0.0"),
+	      "c= removed by index");
+	CHECK(mg_sdp_remove_line(sdp, 1, 0) == MG_SDP_ERR_INVALID_ARG, "m= line protected");
+	CHECK(mg_sdp_remove_line(sdp, MG_SDP_SESSION, 0) == MG_SDP_ERR_INVALID_ARG, "v= protected");
+	CHECK(mg_sdp_remove_line(sdp, MG_SDP_SESSION, 1) == MG_SDP_ERR_INVALID_ARG, "o= protected");
+	CHECK(mg_sdp_remove_line(sdp, MG_SDP_SESSION, 3) == MG_SDP_OK, "t= removable");
+	CHECK(mg_sdp_remove_line(sdp, 1, 500) == MG_SDP_ERR_INVALID_ARG, "bad index");
+	/* Flag attributes with trailing blanks are still recognised. */
+	sdp = parse_ok("v=0\no=- 1 1 IN IP4 1.1.1.1\ns=-\nm=audio 1 RTP/AVP 0\na=rtcp-mux \n"
+		       "a=sendonly\t\n",
+		       "trailing blanks");
+	CHECK(mg_sdp_media_rtcp_mux(sdp, 0) &&
+		  mg_sdp_media_direction(sdp, 0) == MG_SDP_DIR_SENDONLY,
+	      "trailing blanks tolerated");
+	CHECK(has_line(serialize(sdp), "a=rtcp-mux "), "and kept verbatim");
+}
+
 static void test_limits(void)
 {
 	printf("edit limits: attribute count, arena space\n");
@@ -416,6 +462,7 @@ int main(void)
 	test_ice();
 	test_crypto_dtls();
 	test_direction_and_generic();
+	test_codec_strip();
 	test_limits();
 	return check_summary("sdp-edit");
 }
