@@ -260,7 +260,10 @@ bool mg_sdp_group(const struct mg_sdp *sdp, const char *semantics, struct mg_sdp
 /* Media index whose a=mid equals mid, or -1. */
 int mg_sdp_media_by_mid(const struct mg_sdp *sdp, struct mg_sdp_str mid);
 
-/* ---- editing (the rewrites rtpengine does on offers and answers) ---- */
+/* ---- editing (the rewrites rtpengine does on offers and answers) ----
+ * Edits never move existing text; new line text goes to the edit arena (MG_SDP_EDIT_SPACE
+ * bytes per parse). On an error the SDP stays well-formed, but an operation that touches
+ * several lines (replace_connections, remove_ice, ...) may have been applied in part. */
 
 /* o= address (replace-origin). */
 enum mg_sdp_result mg_sdp_set_origin_address(struct mg_sdp *sdp, enum mg_sdp_addr_type type,

@@ -255,12 +255,36 @@ static void test_misc(void)
 	CHECK(mg_sdp_serialized_len(&nt) == strlen(s) + 3, "only the given bytes are used");
 }
 
-int main(void)
+/* Every fuzz seed is a valid SDP that round-trips (so the corpus stays useful). */
+static void test_corpus(const char *dir)
+{
+	static const char *const seeds[] = {"g711_offer.sdp",	   "chrome_offer.sdp",
+					    "sdes_offer.sdp",	   "multi_ipv6.sdp",
+					    "ice_lite_answer.sdp", "multicast_misc.sdp"};
+	printf("fuzz seed corpus in %s\n", dir);
+	for (unsigned i = 0; i < sizeof(seeds) / sizeof(seeds[0]); i++) {
+		char path[1024];
+		snprintf(path, sizeof(path), "%s/%s", dir, seeds[i]);
+		FILE *f = fopen(path, "rb");
+		CHECK(f != NULL, "open %s", path);
+		if (!f)
+			continue;
+		static char text[MG_SDP_MAX_SIZE + 1];
+		size_t n = fread(text, 1, MG_SDP_MAX_SIZE, f);
+		fclose(f);
+		text[n] = '\0';
+		round_trip(text, seeds[i]);
+	}
+}
+
+int main(int argc, char **argv)
 {
 	test_g711();
 	test_chrome();
 	test_sdes();
 	test_multi();
 	test_misc();
+	if (argc > 1)
+		test_corpus(argv[1]);
 	return check_summary("sdp-parse");
 }
