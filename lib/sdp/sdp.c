@@ -6,6 +6,10 @@
 #include <stdio.h>
 #include <string.h>
 
+/* Line offsets and lengths are 16-bit to keep the line tables small. */
+_Static_assert(sizeof(((struct mg_sdp *)0)->text) <= UINT16_MAX,
+	       "text arena must be addressable with uint16_t offsets");
+
 /* ---- small string helpers ---- */
 
 static struct mg_sdp_str str_make(const char *ptr, size_t len)
@@ -343,7 +347,7 @@ static void section_remove(struct mg_sdp_section *sec, unsigned index)
 /* ---- parsing ---- */
 
 static enum mg_sdp_result add_parsed_line(struct mg_sdp *sdp, struct mg_sdp_section *sec,
-					  unsigned line_no, char type, uint32_t off, uint32_t len)
+					  unsigned line_no, char type, uint16_t off, uint16_t len)
 {
 	struct mg_sdp_line line = {off, len, type};
 	if (section_insert(sec, sec->line_count, line) != MG_SDP_OK) {
@@ -452,7 +456,7 @@ enum mg_sdp_result mg_sdp_parse(struct mg_sdp *sdp, const char *buf, size_t len)
 				    "a= line has no attribute name");
 		}
 		enum mg_sdp_result r = add_parsed_line(
-		    sdp, sec, line_no, type, (uint32_t)(value.ptr - text), (uint32_t)value.len);
+		    sdp, sec, line_no, type, (uint16_t)(value.ptr - text), (uint16_t)value.len);
 		if (r != MG_SDP_OK)
 			return r;
 	}
@@ -997,8 +1001,8 @@ arena_printf(struct mg_sdp *sdp, struct mg_sdp_line *line, const char *fmt, ...)
 	va_end(ap);
 	if (n < 0 || (size_t)n >= room)
 		return MG_SDP_ERR_NO_SPACE;
-	line->off = sdp->text_used;
-	line->len = (uint32_t)n;
+	line->off = (uint16_t)sdp->text_used;
+	line->len = (uint16_t)n;
 	sdp->text_used += (uint32_t)n;
 	return MG_SDP_OK;
 }

@@ -6,9 +6,9 @@
  * re-formatted unless it is edited, so unknown lines and attributes (rtpmap, fmtp, extmap,
  * ssrc, ...) come out verbatim. Media section line 0 is always its m= line.
  *
- * Memory: struct mg_sdp is self-contained (about 50 KiB, no heap use). The input is copied
- * into its text arena, edits append new line text to the same arena and never move existing
- * text, so every struct mg_sdp_str returned by an accessor stays valid until the next
+ * Memory: struct mg_sdp is self-contained (about 60 KiB, no heap use; keep it off small stacks).
+ * The input is copied into its text arena, edits append new line text to the same arena and never
+ * move existing text, so every struct mg_sdp_str returned by an accessor stays valid until the next
  * mg_sdp_parse() on the same struct. Do not copy a struct mg_sdp by value if views into
  * it are held (views point into the struct).
  *
@@ -31,7 +31,7 @@
 #define MG_SDP_MAX_SIZE		 16384 /* largest accepted input SDP, bytes */
 #define MG_SDP_EDIT_SPACE	 16384 /* arena bytes for text added by edits */
 #define MG_SDP_MAX_MEDIA	 16    /* m= sections */
-#define MG_SDP_MAX_ATTRS	 64    /* a= lines per section */
+#define MG_SDP_MAX_ATTRS	 256   /* a= lines per section (a Chrome video section has ~140) */
 #define MG_SDP_MAX_OTHER_LINES	 16    /* non-a= lines per section (incl. m=, c=, b=, ...) */
 #define MG_SDP_MAX_SECTION_LINES (MG_SDP_MAX_ATTRS + MG_SDP_MAX_OTHER_LINES)
 #define MG_SDP_ERROR_MAX	 160
@@ -86,8 +86,8 @@ enum mg_sdp_setup {
 
 /* Internal representation; read through the accessors below. */
 struct mg_sdp_line {
-	uint32_t off; /* value text (after "x=") in mg_sdp.text */
-	uint32_t len;
+	uint16_t off; /* value text (after "x=") in mg_sdp.text */
+	uint16_t len;
 	char type; /* 'v', 'o', 'm', 'a', ... */
 };
 
