@@ -1,0 +1,174 @@
+/* The data plane: DPDK ports, worker lcores and the objects they own.
+ *
+ * Shape (see docs/architecture.md):
+ *  - Every worker polls its share of the rx queues of every interface, parses
+ *    Ethernet/IPv4/UDP, demultiplexes (RFC 7983) and relays RTP/RTCP between the two
+ *    legs of a media stream, rewriting L2/L3/UDP in place, and transmits on its own tx
+ *    queue. No locks, no allocation, no syscalls.
+ *  - A leg (one side of a media stream: a local RTP port and RTCP port on one
+ *    interface) is owned by exactly one worker. A packet received by another worker
+ *    is handed to the owner through the owner's dispatch ring (software dispatch for
+ *    ports with one queue or RSS that does not follow the owner).
+ *  - The control lcore is the only one that creates, changes or deletes legs. It does
+ *    so through each worker's command ring; the worker applies the command between
+ *    bursts and hands deleted legs back through a return ring, so nothing is freed
+ *    while a worker can still see it.
+ *  - ARP, ICMP, STUN and DTLS go to the control lcore through the slow-path ring;
+ *    the control lcore answers on its own tx queue.
+ */
+#ifndef MG_DATAPLANE_H
+#define MG_DATAPLANE_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "net.h"
+#include "profile.h"
+#include "rtp.h"
+
+struct rte_mbuf;
+
+enum mg_leg_drop {
+	MG_LEG_DROP_UNLATCHED = 0, /* source is not the latched remote (R3) */
+	MG_LEG_DROP_MALFORMED,     /* RTP/RTCP header invalid */
+	MG_LEG_DROP_NO_PEER,       /* the other leg has no destination yet */
+	MG_LEG_DROP_NO_NEIGHBOR,   /* next hop MAC unknown (resolution requested) */
+	MG_LEG_DROP_TX_FULL,       /* transmit queue full: shed per packet */
+	MG_LEG_DROP_BLOCKED,       /* media blocked by the control protocol */
+	MG_LEG_DROP_COUNT
+};
+const char *mg_leg_drop_name(enum mg_leg_drop d);
+
+struct mg_endpoint {
+	uint32_t ip;   /* host order; 0 = unknown */
+	uint16_t port; /* 0 = unknown */
+};
+
+/* Per-leg counters, written by the owning worker only, read by control/telemetry. */
+struct mg_leg_stats {
+	uint64_t rtp_in_pkts, rtp_in_bytes, rtcp_in_pkts, rtcp_in_bytes;
+	uint64_t rtp_out_pkts, rtp_out_bytes, rtcp_out_pkts, rtcp_out_bytes;
+	uint64_t drops[MG_LEG_DROP_COUNT];
+	uint64_t last_rx_tsc; /* TSC of the last accepted packet (0: none yet) */
+};
+
+/* Configuration of a leg that the control lcore sets; the worker copies it in when
+ * applying a command, so the control lcore never writes a published leg. */
+struct mg_leg_cfg {
+	struct mg_endpoint remote_rtp;  /* from SDP; used until latched */
+	struct mg_endpoint remote_rtcp; /* from SDP (a=rtcp or port+1) */
+	bool rtcp_mux;                  /* the remote sends and expects RTCP on the RTP port */
+	bool block_media;               /* drop what this leg's remote sends */
+	bool relatch;                   /* forget latched addresses (new SDP address) */
+};
+
+struct mg_latch {
+	struct mg_endpoint addr;
+	struct mg_mac mac; /* L2 source of the latched packets: next hop back to them */
+	bool latched;
+};
+
+struct mg_leg {
+	/* fixed at creation */
+	uint8_t iface;
+	uint8_t worker;
+	uint16_t rtp_port, rtcp_port;
+	struct mg_leg *peer; /* where what arrives here is sent to (same worker) */
+	/* worker-owned */
+	struct mg_leg_cfg cfg;
+	struct mg_latch rtp_latch, rtcp_latch;
+	uint16_t ip_id;
+	struct mg_leg_stats stats;
+	/* control-owned */
+	void *owner; /* the session object that holds this leg */
+	bool published;
+};
+
+/* Worker-level counters (one set per worker). */
+struct mg_worker_stats {
+	uint64_t rx_pkts, rx_bytes, tx_pkts, tx_bytes;
+	uint64_t net_verdict[MG_NET_VERDICT_COUNT];
+	uint64_t demux[MG_DEMUX_CLASS_COUNT];
+	uint64_t no_session;        /* UDP to a port without a leg */
+	uint64_t dispatched_out;    /* handed to another worker */
+	uint64_t dispatched_in;     /* received from another worker */
+	uint64_t dispatch_drops;    /* owner's dispatch ring full */
+	uint64_t slow_path;         /* handed to the control lcore */
+	uint64_t slow_path_drops;   /* slow-path ring full */
+	uint64_t tx_drops;          /* tx queue full */
+	uint64_t multiseg_drops;    /* chained mbufs are not relayed */
+	uint64_t commands;          /* control commands applied */
+	uint64_t loops, busy_loops; /* poll iterations, those that found work */
+	uint64_t busy_cycles, total_cycles;
+};
+
+/* Control-lcore counters for the slow path. */
+struct mg_control_stats {
+	uint64_t arp_requests_answered, arp_replies_learned, arp_requests_sent, arp_ignored;
+	uint64_t icmp_echo_answered, icmp_ignored;
+	uint64_t stun_received, dtls_received, other_slow;
+	uint64_t neighbor_misses;
+	uint64_t tx_drops;
+	uint64_t rx_missed; /* summed from the ports: packets the NIC dropped (overload) */
+};
+
+struct mg_dataplane;
+
+/* Creates ports, rings and mbuf pools from the profile (EAL must be initialised).
+ * Returns NULL with a message in err. */
+struct mg_dataplane *mg_dp_create(const struct mg_profile *profile, char *err, size_t errlen);
+void mg_dp_destroy(struct mg_dataplane *dp);
+
+/* Launches the workers on their lcores (rte_eal_remote_launch) / stops them. */
+int mg_dp_start(struct mg_dataplane *dp);
+void mg_dp_stop(struct mg_dataplane *dp);
+
+/* The worker main loop, for callers that launch lcores themselves (tests, bench).
+ * `arg` is a struct mg_dp_worker_arg. */
+struct mg_dp_worker_arg {
+	struct mg_dataplane *dp;
+	unsigned index;
+};
+int mg_dp_worker_main(void *arg);
+
+/* Control-lcore work: slow path, neighbor resolution, returned legs. Non-blocking;
+ * returns how many items were processed. */
+unsigned mg_dp_control_poll(struct mg_dataplane *dp);
+
+/* --- leg management (control lcore only) --- */
+
+/* Allocates a leg with a free even/odd port pair on `iface`, owned by `worker`
+ * (-1: the least loaded worker); not yet visible to the data path. */
+struct mg_leg *mg_dp_leg_alloc(struct mg_dataplane *dp, unsigned iface, int worker);
+/* Two legs relay to each other; both must share a worker. */
+int mg_dp_leg_pair(struct mg_leg *a, struct mg_leg *b);
+/* Publishes a leg (with its initial cfg) to its worker. */
+int mg_dp_leg_publish(struct mg_dataplane *dp, struct mg_leg *leg, const struct mg_leg_cfg *cfg);
+/* Sends a new configuration to the owning worker. */
+int mg_dp_leg_update(struct mg_dataplane *dp, struct mg_leg *leg, const struct mg_leg_cfg *cfg);
+/* Unpublishes and releases a leg; its memory and ports are reclaimed once the worker
+ * has let go of it. The caller must not touch `leg` afterwards. */
+void mg_dp_leg_release(struct mg_dataplane *dp, struct mg_leg *leg);
+/* Copies the leg's latched addresses and counters (a consistent-enough snapshot). */
+void mg_dp_leg_snapshot(const struct mg_leg *leg, struct mg_leg_stats *stats,
+			struct mg_latch *rtp, struct mg_latch *rtcp);
+/* Seconds since the last packet on this leg (or since publication). */
+double mg_dp_leg_idle_seconds(struct mg_dataplane *dp, const struct mg_leg *leg);
+
+/* Sends an ARP request for the next hop towards `ip` on `iface` now (control lcore). */
+void mg_dp_resolve(struct mg_dataplane *dp, unsigned iface, uint32_t ip);
+
+/* --- introspection --- */
+unsigned mg_dp_worker_count(const struct mg_dataplane *dp);
+unsigned mg_dp_worker_lcore(const struct mg_dataplane *dp, unsigned w);
+unsigned mg_dp_interface_count(const struct mg_dataplane *dp);
+const struct mg_interface_cfg *mg_dp_interface(const struct mg_dataplane *dp, unsigned i);
+uint16_t mg_dp_interface_port_id(const struct mg_dataplane *dp, unsigned i);
+/* Sums worker counters; `per_worker` (optional) gets one entry per worker. */
+void mg_dp_worker_stats(const struct mg_dataplane *dp, unsigned w, struct mg_worker_stats *out);
+void mg_dp_control_stats(const struct mg_dataplane *dp, struct mg_control_stats *out);
+unsigned mg_dp_legs_in_use(const struct mg_dataplane *dp);
+unsigned mg_dp_ports_free(const struct mg_dataplane *dp, unsigned iface);
+const struct mg_profile *mg_dp_profile(const struct mg_dataplane *dp);
+
+#endif

@@ -1,0 +1,110 @@
+/* Internal layout shared by the data plane's source files. */
+#ifndef MG_DP_INTERNAL_H
+#define MG_DP_INTERNAL_H
+
+#include <rte_common.h>
+#include <rte_ethdev.h>
+#include <rte_hash.h>
+#include <rte_mbuf.h>
+#include <rte_mempool.h>
+#include <rte_ring.h>
+
+#include "dataplane.h"
+
+#define MG_MAX_BURST       64
+#define MG_PORT_SPACE      65536
+#define MG_NO_OWNER        0xff
+#define MG_CMD_BURST       32
+
+/* Metadata kept in the mbuf private area: what the first parse found, so a packet
+ * handed to another lcore is not parsed twice. */
+struct mg_mbuf_meta {
+	struct mg_pkt_info info;
+	uint8_t iface;
+	uint8_t verdict;   /* enum mg_net_verdict */
+	uint8_t demux;     /* enum mg_demux_class, for UDP */
+};
+
+static inline struct mg_mbuf_meta *mg_meta(struct rte_mbuf *m)
+{
+	return (struct mg_mbuf_meta *)rte_mbuf_to_priv(m);
+}
+
+enum mg_cmd_op { MG_CMD_PUBLISH = 1, MG_CMD_UPDATE, MG_CMD_RELEASE };
+
+struct mg_cmd {
+	uint8_t op;
+	struct mg_leg *leg;
+	struct mg_leg_cfg cfg;
+};
+
+struct mg_iface {
+	struct mg_interface_cfg cfg;
+	uint16_t port_id;
+	struct rte_ether_addr mac;
+	uint32_t netmask;
+	uint16_t n_rxq, n_txq;
+	bool tx_udp_csum_offload;
+	bool rx_csum_offload;
+	/* control-only port allocator: one byte per even/odd pair */
+	uint8_t *pair_used;
+	uint32_t n_pairs, pair_cursor, pairs_free;
+	/* owner worker per local UDP port; written by control, read by every worker */
+	uint8_t *owner;
+};
+
+struct mg_rxq_ref {
+	uint16_t port_id;
+	uint16_t queue;
+	uint8_t iface;
+};
+
+struct mg_txbuf {
+	uint16_t n;
+	struct rte_mbuf *pkts[MG_MAX_BURST];
+};
+
+struct mg_worker {
+	unsigned index, lcore;
+	struct rte_ring *cmd_ring;      /* control -> worker, SP/SC */
+	struct rte_ring *dispatch_ring; /* any worker -> this worker, MP/SC */
+	struct mg_leg **table[MG_MAX_INTERFACES]; /* local UDP port -> leg */
+	unsigned n_rxq;
+	struct mg_rxq_ref rxq[MG_MAX_INTERFACES * MG_MAX_WORKERS];
+	struct mg_txbuf tx[MG_MAX_INTERFACES];
+	struct mg_worker_stats stats;
+	unsigned legs; /* control-side count, for placement */
+	volatile int stop;
+} __rte_cache_aligned;
+
+struct mg_dataplane {
+	struct mg_profile profile;
+	unsigned n_ifaces, n_workers;
+	uint16_t burst;
+	uint16_t control_txq;
+	struct mg_iface ifaces[MG_MAX_INTERFACES];
+	struct mg_worker *workers;
+	struct mg_dp_worker_arg *worker_args;
+	struct rte_mempool *pool;
+	struct rte_mempool *cmd_pool;
+	struct rte_ring *slow_ring;    /* workers -> control: ARP, ICMP, STUN, DTLS */
+	struct rte_ring *resolve_ring; /* workers -> control: next hops without a MAC */
+	struct rte_ring *return_ring;  /* workers -> control: legs no longer referenced */
+	struct rte_hash *neighbors;    /* (iface, ip) -> MAC; lock-free readers */
+	uint64_t tsc_hz;
+	unsigned legs_in_use;
+	struct mg_control_stats control;
+	bool started;
+};
+
+/* neighbor.c */
+int mg_neigh_init(struct mg_dataplane *dp);
+void mg_neigh_free(struct mg_dataplane *dp);
+void mg_neigh_set(struct mg_dataplane *dp, unsigned iface, uint32_t ip, const struct mg_mac *mac);
+int mg_neigh_lookup(const struct mg_dataplane *dp, unsigned iface, uint32_t ip, struct mg_mac *mac);
+uint32_t mg_next_hop(const struct mg_iface *ifc, uint32_t ip);
+
+/* worker.c */
+void mg_worker_apply_commands(struct mg_dataplane *dp, struct mg_worker *w);
+
+#endif

@@ -1,0 +1,82 @@
+/* Calls as the control protocol sees them: a call-id, the two tags (offerer and
+ * answerer), and per media section a pair of legs that relay to each other.
+ *
+ * Owned by the control lcore. The telemetry thread reads it under mg_sessions_lock(). */
+#ifndef MG_SESSION_H
+#define MG_SESSION_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <time.h>
+
+#include "dataplane.h"
+
+#define MG_CALL_ID_MAX   128
+#define MG_TAG_MAX       128
+#define MG_CALL_MAX_MEDIA 8
+#define MG_EXT_MAX       64
+
+/* Side 0 is the offerer (from-tag of the first offer), side 1 the answerer. */
+enum { MG_SIDE_OFFERER = 0, MG_SIDE_ANSWERER = 1 };
+
+struct mg_media {
+	char type[16];      /* audio, video, ... */
+	char proto[24];     /* as offered */
+	bool rejected;      /* port 0 */
+	struct mg_leg *leg[2];
+	struct mg_leg_cfg cfg[2]; /* last configuration sent for each side */
+};
+
+struct mg_call {
+	char call_id[MG_CALL_ID_MAX];
+	char tag[2][MG_TAG_MAX];
+	uint8_t iface[2];           /* interface of each side */
+	/* contact-center extensions (docs/ng-extensions.md) */
+	char contact_id[MG_EXT_MAX];
+	char instance[MG_EXT_MAX];
+	char role[2][16];           /* customer, agent, third-party, ivr */
+	unsigned n_media;
+	struct mg_media media[MG_CALL_MAX_MEDIA];
+	time_t created, last_signal;
+	bool answered;
+	struct mg_call *hash_next;
+	struct mg_call *list_next, *list_prev;
+};
+
+struct mg_sessions;
+
+struct mg_sessions *mg_sessions_create(struct mg_dataplane *dp, unsigned buckets);
+void mg_sessions_destroy(struct mg_sessions *s);
+
+/* Serialises the control lcore with the telemetry thread. */
+void mg_sessions_lock(struct mg_sessions *s);
+void mg_sessions_unlock(struct mg_sessions *s);
+
+struct mg_call *mg_call_find(struct mg_sessions *s, const char *call_id);
+/* Creates an empty call (no media yet); NULL when the id is too long or memory is out. */
+struct mg_call *mg_call_create(struct mg_sessions *s, const char *call_id, const char *from_tag);
+/* Which side a tag names: 0, 1, or -1 when it names neither. */
+int mg_call_side_of(const struct mg_call *c, const char *tag);
+/* Releases the legs and frees the call. */
+void mg_call_delete(struct mg_sessions *s, struct mg_call *c);
+
+/* Ensures media section `i` has its two legs (allocating and pairing them on the
+ * sides' interfaces); returns 0 or -1 when no port pair is free. */
+int mg_call_media_ensure(struct mg_sessions *s, struct mg_call *c, unsigned i);
+/* Publishes (first time) or updates the configuration of one side's leg. */
+int mg_call_configure(struct mg_sessions *s, struct mg_call *c, unsigned i, int side,
+		      const struct mg_leg_cfg *cfg);
+
+/* Iteration in creation order (call under lock from other threads). */
+struct mg_call *mg_call_first(struct mg_sessions *s);
+struct mg_call *mg_call_next(struct mg_call *c);
+unsigned mg_sessions_count(const struct mg_sessions *s);
+struct mg_dataplane *mg_sessions_dataplane(struct mg_sessions *s);
+
+/* Deletes calls whose every leg has been idle longer than `timeout_s`; returns how many. */
+unsigned mg_sessions_expire(struct mg_sessions *s, double timeout_s);
+
+/* Totals over both legs of a call. */
+void mg_call_totals(const struct mg_call *c, struct mg_leg_stats *out);
+
+#endif

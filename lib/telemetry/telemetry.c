@@ -1,0 +1,309 @@
+#include "telemetry.h"
+
+#include <stdio.h>
+#include <string.h>
+
+#include <rte_telemetry.h>
+#include <rte_version.h>
+
+#include "mg_version.h"
+
+static struct mg_telemetry_ctx ctx;
+
+static void add_u64(struct rte_tel_data *d, const char *k, uint64_t v)
+{
+	rte_tel_data_add_dict_u64(d, k, v);
+}
+
+static int cmd_version(const char *cmd, const char *params, struct rte_tel_data *d)
+{
+	(void)cmd;
+	(void)params;
+	rte_tel_data_start_dict(d);
+	rte_tel_data_add_dict_string(d, "version", MG_VERSION);
+	rte_tel_data_add_dict_string(d, "dpdk", rte_version());
+	rte_tel_data_add_dict_string(d, "profile", ctx.profile_name ? ctx.profile_name : "");
+	rte_tel_data_add_dict_string(d, "build", __DATE__ " " __TIME__);
+	return 0;
+}
+
+static void sum_workers(struct mg_worker_stats *t)
+{
+	memset(t, 0, sizeof(*t));
+	for (unsigned w = 0; w < mg_dp_worker_count(ctx.dp); w++) {
+		struct mg_worker_stats s;
+		mg_dp_worker_stats(ctx.dp, w, &s);
+		uint64_t *dst = (uint64_t *)t;
+		const uint64_t *src = (const uint64_t *)&s;
+		for (size_t i = 0; i < sizeof(s) / sizeof(uint64_t); i++)
+			dst[i] += src[i];
+	}
+}
+
+static void put_worker_stats(struct rte_tel_data *d, const struct mg_worker_stats *s)
+{
+	add_u64(d, "rx_packets", s->rx_pkts);
+	add_u64(d, "rx_bytes", s->rx_bytes);
+	add_u64(d, "tx_packets", s->tx_pkts);
+	add_u64(d, "tx_drops", s->tx_drops);
+	for (int v = 0; v < MG_NET_VERDICT_COUNT; v++) {
+		char k[48];
+		snprintf(k, sizeof(k), "net_%s", mg_net_verdict_name((enum mg_net_verdict)v));
+		add_u64(d, k, s->net_verdict[v]);
+	}
+	for (int c = 0; c < MG_DEMUX_CLASS_COUNT; c++) {
+		char k[48];
+		snprintf(k, sizeof(k), "demux_%s", mg_demux_class_name((enum mg_demux_class)c));
+		add_u64(d, k, s->demux[c]);
+	}
+	add_u64(d, "no_session", s->no_session);
+	add_u64(d, "dispatched_out", s->dispatched_out);
+	add_u64(d, "dispatched_in", s->dispatched_in);
+	add_u64(d, "dispatch_drops", s->dispatch_drops);
+	add_u64(d, "slow_path", s->slow_path);
+	add_u64(d, "slow_path_drops", s->slow_path_drops);
+	add_u64(d, "multiseg_drops", s->multiseg_drops);
+	add_u64(d, "commands", s->commands);
+}
+
+/* Per-leg drops summed over every call (under the sessions lock). */
+static void sum_leg_drops(uint64_t drops[MG_LEG_DROP_COUNT], uint64_t *relayed_rtp,
+			  uint64_t *relayed_rtcp)
+{
+	memset(drops, 0, sizeof(uint64_t) * MG_LEG_DROP_COUNT);
+	*relayed_rtp = *relayed_rtcp = 0;
+	mg_sessions_lock(ctx.sessions);
+	for (struct mg_call *c = mg_call_first(ctx.sessions); c; c = mg_call_next(c)) {
+		struct mg_leg_stats t;
+		mg_call_totals(c, &t);
+		for (int i = 0; i < MG_LEG_DROP_COUNT; i++)
+			drops[i] += t.drops[i];
+		*relayed_rtp += t.rtp_out_pkts;
+		*relayed_rtcp += t.rtcp_out_pkts;
+	}
+	mg_sessions_unlock(ctx.sessions);
+}
+
+static int cmd_stats(const char *cmd, const char *params, struct rte_tel_data *d)
+{
+	(void)cmd;
+	(void)params;
+	struct mg_worker_stats t;
+	sum_workers(&t);
+	struct mg_control_stats cs;
+	mg_dp_control_stats(ctx.dp, &cs);
+	rte_tel_data_start_dict(d);
+	mg_sessions_lock(ctx.sessions);
+	add_u64(d, "sessions", mg_sessions_count(ctx.sessions));
+	add_u64(d, "legs", mg_dp_legs_in_use(ctx.dp));
+	mg_sessions_unlock(ctx.sessions);
+	put_worker_stats(d, &t);
+	uint64_t drops[MG_LEG_DROP_COUNT], rtp, rtcp;
+	sum_leg_drops(drops, &rtp, &rtcp);
+	add_u64(d, "relayed_rtp_packets_active_calls", rtp);
+	add_u64(d, "relayed_rtcp_packets_active_calls", rtcp);
+	for (int i = 0; i < MG_LEG_DROP_COUNT; i++) {
+		char k[48];
+		snprintf(k, sizeof(k), "leg_drop_%s", mg_leg_drop_name((enum mg_leg_drop)i));
+		add_u64(d, k, drops[i]);
+	}
+	add_u64(d, "arp_requests_answered", cs.arp_requests_answered);
+	add_u64(d, "arp_replies_learned", cs.arp_replies_learned);
+	add_u64(d, "arp_requests_sent", cs.arp_requests_sent);
+	add_u64(d, "arp_ignored", cs.arp_ignored);
+	add_u64(d, "icmp_echo_answered", cs.icmp_echo_answered);
+	add_u64(d, "icmp_ignored", cs.icmp_ignored);
+	add_u64(d, "stun_received", cs.stun_received);
+	add_u64(d, "dtls_received", cs.dtls_received);
+	add_u64(d, "neighbor_misses", cs.neighbor_misses);
+	add_u64(d, "control_tx_drops", cs.tx_drops);
+	add_u64(d, "nic_rx_missed", cs.rx_missed);
+	if (ctx.ng) {
+		struct mg_ng_stats ns;
+		mg_ng_get_stats(ctx.ng, &ns);
+		for (int c = 0; c < MG_NG_CMD_COUNT; c++) {
+			char k[48];
+			snprintf(k, sizeof(k), "ng_%s", mg_ng_cmd_name((enum mg_ng_cmd)c));
+			for (char *p = k; *p; p++)
+				if (*p == ' ')
+					*p = '_';
+			add_u64(d, k, ns.requests[c]);
+		}
+		add_u64(d, "ng_errors", ns.errors);
+		add_u64(d, "ng_malformed", ns.malformed);
+		add_u64(d, "ng_denied", ns.denied);
+		add_u64(d, "ng_retransmissions", ns.retransmissions);
+	}
+	return 0;
+}
+
+static int cmd_lcores(const char *cmd, const char *params, struct rte_tel_data *d)
+{
+	(void)cmd;
+	(void)params;
+	rte_tel_data_start_dict(d);
+	const struct mg_profile *p = mg_dp_profile(ctx.dp);
+	struct rte_tel_data *control = rte_tel_data_alloc();
+	if (!control)
+		return -1;
+	rte_tel_data_start_dict(control);
+	rte_tel_data_add_dict_string(control, "role", "control");
+	add_u64(control, "lcore", p->control_lcore);
+	char key[32];
+	snprintf(key, sizeof(key), "lcore%u", p->control_lcore);
+	rte_tel_data_add_dict_container(d, key, control, 0);
+	for (unsigned w = 0; w < mg_dp_worker_count(ctx.dp); w++) {
+		struct mg_worker_stats s;
+		mg_dp_worker_stats(ctx.dp, w, &s);
+		struct rte_tel_data *wd = rte_tel_data_alloc();
+		if (!wd)
+			return -1;
+		rte_tel_data_start_dict(wd);
+		rte_tel_data_add_dict_string(wd, "role", "worker");
+		add_u64(wd, "worker", w);
+		add_u64(wd, "lcore", mg_dp_worker_lcore(ctx.dp, w));
+		add_u64(wd, "busy_percent",
+			s.total_cycles ? s.busy_cycles * 100 / s.total_cycles : 0);
+		add_u64(wd, "loops", s.loops);
+		put_worker_stats(wd, &s);
+		snprintf(key, sizeof(key), "lcore%u", mg_dp_worker_lcore(ctx.dp, w));
+		rte_tel_data_add_dict_container(d, key, wd, 0);
+	}
+	return 0;
+}
+
+static int cmd_sessions(const char *cmd, const char *params, struct rte_tel_data *d)
+{
+	(void)cmd;
+	(void)params;
+	rte_tel_data_start_array(d, RTE_TEL_STRING_VAL);
+	mg_sessions_lock(ctx.sessions);
+	unsigned n = 0;
+	for (struct mg_call *c = mg_call_first(ctx.sessions); c && n < RTE_TEL_MAX_ARRAY_ENTRIES;
+	     c = mg_call_next(c), n++)
+		rte_tel_data_add_array_string(d, c->call_id);
+	mg_sessions_unlock(ctx.sessions);
+	return 0;
+}
+
+static struct rte_tel_data *leg_dict(const struct mg_call *c, int side)
+{
+	struct rte_tel_data *ld = rte_tel_data_alloc();
+	if (!ld)
+		return NULL;
+	rte_tel_data_start_dict(ld);
+	rte_tel_data_add_dict_string(ld, "tag", c->tag[side]);
+	rte_tel_data_add_dict_string(ld, "role", c->role[side][0] ? c->role[side] : "");
+	rte_tel_data_add_dict_string(ld, "interface", mg_dp_interface(ctx.dp, c->iface[side])->name);
+	for (unsigned i = 0; i < c->n_media && i < 4; i++) {
+		const struct mg_leg *leg = c->media[i].leg[side];
+		if (!leg)
+			continue;
+		struct mg_leg_stats st;
+		struct mg_latch rl, cl;
+		mg_dp_leg_snapshot(leg, &st, &rl, &cl);
+		char k[64], ip[16], v[64], prefix[8] = "";
+		if (i > 0) /* keys of further media sections are prefixed m1_, m2_, ... */
+			snprintf(prefix, sizeof(prefix), "m%u_", i);
+#define KEY(name) (snprintf(k, sizeof(k), "%s%s", prefix, name), k)
+		add_u64(ld, KEY("local_rtp_port"), leg->rtp_port);
+		add_u64(ld, KEY("local_rtcp_port"), leg->rtcp_port);
+		add_u64(ld, KEY("worker"), leg->worker);
+		snprintf(v, sizeof(v), "%s:%u", mg_ipv4_str(c->media[i].cfg[side].remote_rtp.ip, ip),
+			 c->media[i].cfg[side].remote_rtp.port);
+		rte_tel_data_add_dict_string(ld, KEY("sdp_remote"), v);
+		if (rl.latched)
+			snprintf(v, sizeof(v), "%s:%u", mg_ipv4_str(rl.addr.ip, ip), rl.addr.port);
+		else
+			snprintf(v, sizeof(v), "none");
+		rte_tel_data_add_dict_string(ld, KEY("latched_rtp"), v);
+		add_u64(ld, KEY("rtp_in_packets"), st.rtp_in_pkts);
+		add_u64(ld, KEY("rtp_out_packets"), st.rtp_out_pkts);
+		add_u64(ld, KEY("rtcp_in_packets"), st.rtcp_in_pkts);
+		add_u64(ld, KEY("rtcp_out_packets"), st.rtcp_out_pkts);
+		for (int dr = 0; dr < MG_LEG_DROP_COUNT; dr++) {
+			char name[48];
+			snprintf(name, sizeof(name), "drop_%s", mg_leg_drop_name((enum mg_leg_drop)dr));
+			add_u64(ld, KEY(name), st.drops[dr]);
+		}
+		add_u64(ld, KEY("blocked"), c->media[i].cfg[side].block_media);
+#undef KEY
+	}
+	return ld;
+}
+
+static int cmd_session(const char *cmd, const char *params, struct rte_tel_data *d)
+{
+	(void)cmd;
+	if (!params || !*params)
+		return -1; /* the socket answers null: a call-id is required */
+	mg_sessions_lock(ctx.sessions);
+	struct mg_call *c = mg_call_find(ctx.sessions, params);
+	if (!c) {
+		mg_sessions_unlock(ctx.sessions);
+		rte_tel_data_start_dict(d);
+		rte_tel_data_add_dict_string(d, "error", "unknown call-id");
+		return 0;
+	}
+	rte_tel_data_start_dict(d);
+	rte_tel_data_add_dict_string(d, "call_id", c->call_id);
+	if (c->contact_id[0])
+		rte_tel_data_add_dict_string(d, "contact_id", c->contact_id);
+	if (c->instance[0])
+		rte_tel_data_add_dict_string(d, "instance", c->instance);
+	add_u64(d, "created", (uint64_t)c->created);
+	add_u64(d, "media", c->n_media);
+	add_u64(d, "answered", c->answered);
+	for (int side = 0; side < 2; side++) {
+		struct rte_tel_data *ld = leg_dict(c, side);
+		if (ld)
+			rte_tel_data_add_dict_container(d, side == 0 ? "offerer" : "answerer", ld, 0);
+	}
+	mg_sessions_unlock(ctx.sessions);
+	return 0;
+}
+
+static int cmd_interfaces(const char *cmd, const char *params, struct rte_tel_data *d)
+{
+	(void)cmd;
+	(void)params;
+	rte_tel_data_start_dict(d);
+	for (unsigned i = 0; i < mg_dp_interface_count(ctx.dp); i++) {
+		const struct mg_interface_cfg *ifc = mg_dp_interface(ctx.dp, i);
+		struct rte_tel_data *id = rte_tel_data_alloc();
+		if (!id)
+			return -1;
+		char ip[16], v[32];
+		rte_tel_data_start_dict(id);
+		rte_tel_data_add_dict_string(id, "device", ifc->device);
+		snprintf(v, sizeof(v), "%s/%u", mg_ipv4_str(ifc->address, ip), ifc->prefix_len);
+		rte_tel_data_add_dict_string(id, "address", v);
+		add_u64(id, "port_id", mg_dp_interface_port_id(ctx.dp, i));
+		mg_sessions_lock(ctx.sessions);
+		add_u64(id, "free_media_ports", mg_dp_ports_free(ctx.dp, i));
+		mg_sessions_unlock(ctx.sessions);
+		rte_tel_data_add_dict_container(d, ifc->name, id, 0);
+	}
+	return 0;
+}
+
+int mg_telemetry_register(const struct mg_telemetry_ctx *c)
+{
+	ctx = *c;
+	int rc = 0;
+	rc |= rte_telemetry_register_cmd("/mediagate/version", cmd_version,
+					 "mediagate and DPDK versions, profile. No parameters");
+	rc |= rte_telemetry_register_cmd("/mediagate/stats", cmd_stats,
+					 "Totals: packets, drops by reason, sessions, ng requests. "
+					 "No parameters");
+	rc |= rte_telemetry_register_cmd("/mediagate/lcores", cmd_lcores,
+					 "Per-lcore roles and counters. No parameters");
+	rc |= rte_telemetry_register_cmd("/mediagate/sessions", cmd_sessions,
+					 "Call-ids of active sessions (first 512). No parameters");
+	rc |= rte_telemetry_register_cmd("/mediagate/session", cmd_session,
+					 "One session's legs, ports, latching and counters. "
+					 "Parameter: call-id");
+	rc |= rte_telemetry_register_cmd("/mediagate/interfaces", cmd_interfaces,
+					 "Interfaces, addresses, free media ports. No parameters");
+	return rc ? -1 : 0;
+}
