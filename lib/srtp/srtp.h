@@ -75,7 +75,7 @@ struct mg_srtp_counters {
 
 #define MG_SRTP_MAX_KEY_LEN  32
 #define MG_SRTP_MAX_SALT_LEN 14
-#define MG_SRTP_MAX_MKI_LEN  16
+#define MG_SRTP_MAX_MKI_LEN  128 /* RFC 4568 allows 1..128 bytes */
 #define MG_SRTP_MAX_TAG_LEN  16
 /* Largest trailer protect adds: tag + MKI (+ 4 bytes SRTCP index for RTCP). */
 #define MG_SRTP_MAX_TRAILER   (MG_SRTP_MAX_TAG_LEN + MG_SRTP_MAX_MKI_LEN + 4)
@@ -141,7 +141,6 @@ typedef struct mg_srtp_ctx {
 	uint32_t ssrc_ids[MG_SRTP_SSRC_SLOTS];
 	uint32_t ssrc_last_use[MG_SRTP_SSRC_SLOTS];
 	uint32_t lru_clock;
-	uint8_t mki[MG_SRTP_MAX_MKI_LEN];
 	uint64_t srtp_packets; /* packets processed with this master key */
 	uint64_t srtp_limit;
 	uint32_t srtcp_packets;
@@ -150,6 +149,7 @@ typedef struct mg_srtp_ctx {
 	union mg_srtp_session_keys srtp;
 	union mg_srtp_session_keys srtcp;
 	struct mg_srtp_counters counters;
+	uint8_t mki[MG_SRTP_MAX_MKI_LEN]; /* only read when mki_len != 0 */
 } __attribute__((aligned(64))) mg_srtp_ctx;
 
 typedef struct mg_srtp_engine mg_srtp_engine;
