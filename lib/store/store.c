@@ -705,8 +705,11 @@ long mg_store_deliver_pass(struct mg_store *s)
 		} else {
 			waiting++;
 			last_error = rc;
-			if (rc == MG_STORE_ERR_NETWORK || rc == MG_STORE_ERR_AUTH)
-				stopping = true; /* bucket-wide problem: back off now */
+			/* Unreachable, refused or failing (5xx) bucket: back off now rather
+			 * than pushing every file into the same wall. */
+			if (rc == MG_STORE_ERR_NETWORK || rc == MG_STORE_ERR_AUTH ||
+			    rc == MG_STORE_ERR_HTTP)
+				stopping = true;
 		}
 		free(names[i]);
 		if (stopping) {
@@ -736,11 +739,14 @@ static void *worker_main(void *arg)
 					  : s->backoff_initial_ms;
 		else
 			backoff = 0;
-		if (left < 0) {
+		if (left != 0) {
 			struct mg_store_stats st;
 			mg_store_get_stats(s, &st);
-			fprintf(stderr, "mediagate-store: delivery failed: %s; retry in %u ms\n",
-				st.last_error_text, backoff);
+			fprintf(
+			    stderr,
+			    "mediagate-store: %llu recording(s) waiting, last error: %s; retry in "
+			    "%u ms\n",
+			    (unsigned long long)st.spool_files, st.last_error_text, backoff);
 		}
 		unsigned wait_ms = backoff ? backoff : 500;
 		struct timespec until;
