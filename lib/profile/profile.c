@@ -209,6 +209,12 @@ static int set_key(struct mg_profile *p, const char *section, const char *key, c
 			return fail(err, line, field, "unknown key");
 		snprintf(p->name, sizeof(p->name), "%s", value);
 	} else if (!strcmp(section, "eal")) {
+		if (!strcmp(key, "file_prefix")) {
+			if (!*value || strlen(value) >= sizeof(p->file_prefix) || strchr(value, '/'))
+				return FIELD_FAIL("expected a name without '/', up to 63 characters");
+			snprintf(p->file_prefix, sizeof(p->file_prefix), "%s", value);
+			return 0;
+		}
 		if (strcmp(key, "args"))
 			return fail(err, line, field, "unknown key");
 		if (strlen(value) >= sizeof(p->eal_args))

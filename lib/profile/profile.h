@@ -51,6 +51,7 @@ struct mg_cidr {
 struct mg_profile {
 	char name[64];
 	char eal_args[1024];          /* split on whitespace */
+	char file_prefix[64];         /* EAL --file-prefix (telemetry socket directory) */
 	unsigned control_lcore;
 	unsigned n_workers;
 	unsigned worker_lcores[MG_MAX_WORKERS];

@@ -1,0 +1,258 @@
+/* mediagate: parse the profile, start EAL, assign lcore roles, run.
+ *
+ *   mediagate --profile NAME|PATH [--set section.key=value]... [--duration SECONDS]
+ *
+ * The main lcore is the control lcore: ng socket, slow path, timers. Workers run the
+ * poll-mode loop (lib/dataplane). */
+#include <errno.h>
+#include <grp.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <rte_eal.h>
+#include <rte_errno.h>
+#include <rte_lcore.h>
+#include <rte_telemetry.h>
+
+#include "dataplane.h"
+#include "mg_version.h"
+#include "ng.h"
+#include "profile.h"
+#include "session.h"
+#include "telemetry.h"
+
+#define MAX_EAL_ARGS 64
+
+static volatile sig_atomic_t stop_requested;
+
+static void on_signal(int sig)
+{
+	(void)sig;
+	stop_requested = 1;
+}
+
+static void usage(FILE *f)
+{
+	fprintf(f, "usage: mediagate --profile NAME|PATH [--set section.key=value]... "
+		   "[--duration SECONDS]\n"
+		   "  profiles are looked up in $MG_PROFILE_PATH and %s\n",
+		MG_PROFILE_DIR);
+}
+
+static void logmsg(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+static void logmsg(const char *fmt, ...)
+{
+	char ts[32];
+	time_t now = time(NULL);
+	strftime(ts, sizeof(ts), "%Y-%m-%dT%H:%M:%S", gmtime(&now));
+	fprintf(stderr, "%s mediagate: ", ts);
+	va_list ap;
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fputc('\n', stderr);
+}
+
+static void profile_fail(const char *what, const struct mg_profile_error *e)
+{
+	if (e->line)
+		logmsg("%s: line %d: %s: %s", what, e->line, e->field, e->reason);
+	else
+		logmsg("%s: %s: %s", what, e->field, e->reason);
+}
+
+/* EAL argv: the profile's arguments plus the lcore list from the roles. */
+static int build_eal_args(const struct mg_profile *p, char *storage, size_t cap, char **argv)
+{
+	int argc = 0;
+	argv[argc++] = "mediagate";
+	snprintf(storage, cap, "%s", p->eal_args);
+	bool has_lcores = strstr(storage, "-l ") || strstr(storage, "--lcores") ||
+			  strstr(storage, "-c ");
+	for (char *save = NULL, *t = strtok_r(storage, " \t", &save); t && argc < MAX_EAL_ARGS - 6;
+	     t = strtok_r(NULL, " \t", &save))
+		argv[argc++] = t;
+	static char lcores[256], main_lcore[16], prefix[80];
+	if (p->file_prefix[0] && !strstr(p->eal_args, "--file-prefix")) {
+		snprintf(prefix, sizeof(prefix), "--file-prefix=%s", p->file_prefix);
+		argv[argc++] = prefix;
+	}
+	if (!has_lcores) {
+		int n = snprintf(lcores, sizeof(lcores), "%u", p->control_lcore);
+		for (unsigned i = 0; i < p->n_workers; i++)
+			n += snprintf(lcores + n, sizeof(lcores) - (size_t)n, ",%u", p->worker_lcores[i]);
+		if (p->ship_lcore >= 0)
+			snprintf(lcores + n, sizeof(lcores) - (size_t)n, ",%d", p->ship_lcore);
+		argv[argc++] = "-l";
+		argv[argc++] = lcores;
+	}
+	snprintf(main_lcore, sizeof(main_lcore), "%u", p->control_lcore);
+	argv[argc++] = "--main-lcore";
+	argv[argc++] = main_lcore;
+	argv[argc] = NULL;
+	return argc;
+}
+
+/* R5: the telemetry socket is for root and, if configured, one group. */
+static void restrict_telemetry_socket(const struct mg_profile *p)
+{
+	char path[512];
+	snprintf(path, sizeof(path), "%s/dpdk_telemetry.v2", rte_eal_get_runtime_dir());
+	gid_t gid = (gid_t)-1;
+	if (p->telemetry_group[0]) {
+		struct group *g = getgrnam(p->telemetry_group);
+		if (g)
+			gid = g->gr_gid;
+		else
+			logmsg("control.telemetry_group: no group '%s'; socket stays root-only",
+			       p->telemetry_group);
+	}
+	if (chown(path, (uid_t)-1, gid) < 0 && gid != (gid_t)-1)
+		logmsg("telemetry socket %s: chown failed (%s)", path, strerror(errno));
+	if (chmod(path, gid != (gid_t)-1 ? 0660 : 0600) < 0 && errno != ENOENT)
+		logmsg("telemetry socket %s: chmod failed (%s)", path, strerror(errno));
+}
+
+int main(int argc, char **argv)
+{
+	const char *profile_arg = NULL;
+	const char *sets[32];
+	int n_sets = 0;
+	double duration = 0;
+	for (int i = 1; i < argc; i++) {
+		if (!strcmp(argv[i], "--profile") && i + 1 < argc) {
+			profile_arg = argv[++i];
+		} else if (!strcmp(argv[i], "--set") && i + 1 < argc && n_sets < 32) {
+			sets[n_sets++] = argv[++i];
+		} else if (!strcmp(argv[i], "--duration") && i + 1 < argc) {
+			duration = atof(argv[++i]);
+		} else if (!strcmp(argv[i], "--version")) {
+			printf("mediagate %s\n", MG_VERSION);
+			return 0;
+		} else if (!strcmp(argv[i], "--help") || !strcmp(argv[i], "-h")) {
+			usage(stdout);
+			return 0;
+		} else {
+			fprintf(stderr, "mediagate: unknown argument '%s'\n", argv[i]);
+			usage(stderr);
+			return 2;
+		}
+	}
+	if (!profile_arg) {
+		usage(stderr);
+		return 2;
+	}
+	char search[1024];
+	const char *env = getenv("MG_PROFILE_PATH");
+	snprintf(search, sizeof(search), "%s%s%s", env ? env : "", env ? ":" : "", MG_PROFILE_DIR);
+	static struct mg_profile profile;
+	struct mg_profile_error perr;
+	if (mg_profile_load(&profile, profile_arg, search, &perr) < 0) {
+		profile_fail("bad profile", &perr);
+		return 2;
+	}
+	for (int i = 0; i < n_sets; i++)
+		if (mg_profile_set(&profile, sets[i], &perr) < 0) {
+			profile_fail("bad --set", &perr);
+			return 2;
+		}
+	if (mg_profile_validate(&profile, &perr) < 0) {
+		profile_fail("bad profile", &perr);
+		return 2;
+	}
+
+	static char eal_storage[2048];
+	char *eal_argv[MAX_EAL_ARGS];
+	int eal_argc = build_eal_args(&profile, eal_storage, sizeof(eal_storage), eal_argv);
+	if (!profile.telemetry && eal_argc < MAX_EAL_ARGS - 1)
+		eal_argv[eal_argc++] = "--no-telemetry";
+	if (rte_eal_init(eal_argc, eal_argv) < 0) {
+		logmsg("EAL initialisation failed (%s); eal.args: %s", rte_strerror(rte_errno),
+		       profile.eal_args);
+		return 1;
+	}
+	if (rte_lcore_id() != profile.control_lcore) {
+		logmsg("the control lcore must be the main lcore");
+		return 1;
+	}
+	char err[256];
+	struct mg_dataplane *dp = mg_dp_create(&profile, err, sizeof(err));
+	if (!dp) {
+		logmsg("data plane: %s", err);
+		rte_eal_cleanup();
+		return 1;
+	}
+	struct mg_sessions *sessions = mg_sessions_create(dp, 0);
+	struct mg_ng *ng = sessions ? mg_ng_create(sessions, &profile) : NULL;
+	if (!ng || mg_ng_open(ng, err, sizeof(err)) < 0) {
+		logmsg("control socket: %s", ng ? err : "out of memory");
+		mg_dp_destroy(dp);
+		rte_eal_cleanup();
+		return 1;
+	}
+	struct mg_telemetry_ctx tctx = {.dp = dp, .sessions = sessions, .ng = ng,
+					.profile_name = profile.name};
+	if (mg_telemetry_register(&tctx) < 0)
+		logmsg("warning: telemetry commands could not be registered");
+	if (profile.telemetry)
+		restrict_telemetry_socket(&profile);
+
+	signal(SIGINT, on_signal);
+	signal(SIGTERM, on_signal);
+	if (mg_dp_start(dp) < 0) {
+		logmsg("cannot launch the worker lcores");
+		return 1;
+	}
+	for (int i = 0; i < profile.n_interfaces; i++) {
+		char ip[16];
+		logmsg("interface %s: %s port %u address %s/%u", profile.interfaces[i].name,
+		       profile.interfaces[i].device, mg_dp_interface_port_id(dp, (unsigned)i),
+		       mg_ipv4_str(profile.interfaces[i].address, ip), profile.interfaces[i].prefix_len);
+	}
+	logmsg("%s running: profile %s, %u worker(s), ng on %s, media ports %u-%u", MG_VERSION,
+	       profile.name, profile.n_workers, profile.ng_listen, profile.port_min,
+	       profile.port_max);
+
+	struct pollfd pfd = {.fd = mg_ng_fd(ng), .events = POLLIN};
+	struct timespec start, last_timer, now;
+	clock_gettime(CLOCK_MONOTONIC, &start);
+	last_timer = start;
+	while (!stop_requested) {
+		/* The control lcore sleeps in poll(): it is woken by ng requests and checks
+		 * the slow-path rings at least every millisecond. */
+		int ready = poll(&pfd, 1, 1);
+		if (ready > 0)
+			mg_ng_poll(ng);
+		while (mg_dp_control_poll(dp))
+			;
+		clock_gettime(CLOCK_MONOTONIC, &now);
+		double since_timer = (double)(now.tv_sec - last_timer.tv_sec) +
+				     (double)(now.tv_nsec - last_timer.tv_nsec) / 1e9;
+		if (since_timer >= 1.0) {
+			last_timer = now;
+			unsigned expired = mg_sessions_expire(sessions, profile.media_timeout_s);
+			if (expired)
+				logmsg("removed %u session(s) without media for %u s", expired,
+				       profile.media_timeout_s);
+		}
+		if (duration > 0 && (double)(now.tv_sec - start.tv_sec) >= duration)
+			break;
+	}
+	logmsg("stopping");
+	mg_dp_stop(dp);
+	mg_ng_destroy(ng);
+	mg_sessions_destroy(sessions);
+	while (mg_dp_control_poll(dp))
+		;
+	mg_dp_destroy(dp);
+	rte_eal_cleanup();
+	return 0;
+}
