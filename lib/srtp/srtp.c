@@ -91,6 +91,10 @@ struct packet_scratch {
 struct mg_srtp_engine {
 	IMB_MGR *mgr;
 	enum mg_srtp_arch arch;
+	/* the parts of struct gcm_key_data this arch's GCM code reads for a short packet:
+	 * round keys at the start, GHASH key powers where the arch keeps them */
+	uint16_t gcm_hot_head_end;   /* [0, head_end) */
+	uint16_t gcm_hot_tail_start; /* [tail_start, sizeof(struct gcm_key_data)) */
 	char description[160];
 	IMB_JOB *jobs[CHUNK];
 	struct packet_scratch scratch[CHUNK];
@@ -162,6 +166,19 @@ mg_srtp_engine *mg_srtp_engine_create(enum mg_srtp_arch arch)
 	default:
 		engine->arch = MG_SRTP_ARCH_SSE;
 		break;
+	}
+	/* IPsec-MB 1.3 key layouts (gcm_keys_*.asm): VAES-AVX512 stores H^48..H^1 at the end
+	 * (H^k at 16 * (63 - k)), a 160-byte packet needs H^11..H^1; AVX2/AVX512 keep H^1..H^8
+	 * after the round keys, SSE/AVX also the Karatsuba halves. */
+	if (imb_arch == IMB_ARCH_AVX512 && (features & IMB_FEATURE_VAES)) {
+		engine->gcm_hot_head_end = 16 * 15;
+		engine->gcm_hot_tail_start = 16 * (63 - 12);
+	} else if (imb_arch == IMB_ARCH_AVX512 || imb_arch == IMB_ARCH_AVX2) {
+		engine->gcm_hot_head_end = 16 * 23;
+		engine->gcm_hot_tail_start = sizeof(struct gcm_key_data);
+	} else {
+		engine->gcm_hot_head_end = 16 * 31;
+		engine->gcm_hot_tail_start = sizeof(struct gcm_key_data);
 	}
 	snprintf(engine->description, sizeof(engine->description), "IPsec-MB %s %s (%s%s%s%s)",
 		 imb_get_version_str(), imb_arch_name(imb_arch),
@@ -341,9 +358,13 @@ void mg_srtp_ctx_set_packet_limits_for_test(mg_srtp_ctx *ctx, uint64_t srtp_limi
 	ctx->srtcp_limit = srtcp_limit;
 }
 
-const struct mg_srtp_counters *mg_srtp_ctx_counters(const mg_srtp_ctx *ctx)
+struct mg_srtp_counters mg_srtp_ctx_counters(const mg_srtp_ctx *ctx)
 {
-	return &ctx->counters;
+	/* the ok counts are the lifetime counters on line 0: no extra line per packet */
+	struct mg_srtp_counters counters = ctx->counters;
+	counters.srtp_ok = ctx->srtp_packets;
+	counters.srtcp_ok = ctx->srtcp_packets;
+	return counters;
 }
 
 /* ---------------------------------------------------------------- per-SSRC state */
@@ -814,10 +835,6 @@ static inline enum mg_srtp_status complete_protect(mg_srtp_ctx *ctx, struct mg_s
 		tail += tag_len;
 	}
 	pkt->len = (uint32_t)(tail - pkt->data);
-	if (rtcp)
-		ctx->counters.srtcp_ok++;
-	else
-		ctx->counters.srtp_ok++;
 	return MG_SRTP_OK;
 }
 
@@ -859,7 +876,6 @@ static inline enum mg_srtp_status complete_unprotect(mg_srtp_ctx *ctx, struct mg
 			state->rtcp_index = (uint32_t)scratch->index;
 		state->rtcp_started = 1;
 		ctx->srtcp_packets++;
-		ctx->counters.srtcp_ok++;
 	} else {
 		uint64_t highest = highest_rtp_index(state);
 		status =
@@ -872,7 +888,6 @@ static inline enum mg_srtp_status complete_unprotect(mg_srtp_ctx *ctx, struct mg
 		}
 		state->rtp_started = 1;
 		ctx->srtp_packets++;
-		ctx->counters.srtp_ok++;
 	}
 	pkt->len = protected_end;
 	return MG_SRTP_OK;
@@ -887,15 +902,25 @@ reject:
 
 enum burst_kind { RTP_PROTECT, RTP_UNPROTECT, RTCP_PROTECT, RTCP_UNPROTECT };
 
-static inline void prefetch_context(const mg_srtp_ctx *ctx, bool rtcp)
+/* Prefetch what the packet will touch besides line 0: the first SSRC state (most legs
+ * have one SSRC) and the session key lines the crypto reads. */
+static inline void prefetch_context(const mg_srtp_engine *engine, const mg_srtp_ctx *ctx,
+				    bool rtcp)
 {
 	const char *keys = (const char *)(rtcp ? &ctx->srtcp : &ctx->srtp);
-	/* AES-CM: round keys + HMAC states + salt (5 lines); GCM: round keys + the GHASH key
-	 * powers a short packet uses */
-	unsigned key_bytes = ctx->is_aead ? 12 * 64 : 5 * 64;
 	__builtin_prefetch(&ctx->ssrc_state[0], 1, 3);
-	for (unsigned off = 0; off < key_bytes; off += 64)
+	if (!ctx->is_aead) {
+		/* round keys + HMAC states + salt: 5 lines */
+		for (unsigned off = 0; off < sizeof(struct mg_srtp_cm_keys); off += 64)
+			__builtin_prefetch(keys + off, 0, 3);
+		return;
+	}
+	for (unsigned off = 0; off < engine->gcm_hot_head_end; off += 64)
 		__builtin_prefetch(keys + off, 0, 3);
+	for (unsigned off = engine->gcm_hot_tail_start & ~63u;
+	     off < sizeof(struct gcm_key_data); off += 64)
+		__builtin_prefetch(keys + off, 0, 3);
+	__builtin_prefetch(keys + sizeof(struct gcm_key_data), 0, 3); /* salt */
 }
 
 static inline unsigned run_burst(mg_srtp_engine *engine, struct mg_srtp_pkt *pkts, unsigned n,
@@ -920,7 +945,7 @@ static inline unsigned run_burst(mg_srtp_engine *engine, struct mg_srtp_pkt *pkt
 		}
 		for (unsigned i = 0; i < count; i++)
 			if (chunk[i].ctx)
-				prefetch_context(chunk[i].ctx, rtcp);
+				prefetch_context(engine, chunk[i].ctx, rtcp);
 
 		if (IMB_GET_NEXT_BURST(mgr, count, engine->jobs) < count) {
 			/* cannot happen with an empty queue; fail the chunk rather than spin */

@@ -67,7 +67,7 @@ const char *mg_srtp_status_str(enum mg_srtp_status status);
 /* Counters of one context (one leg, one direction); indexed by enum mg_srtp_status for the
  * failures. "forged" = MG_SRTP_ERR_AUTH. */
 struct mg_srtp_counters {
-	uint64_t srtp_ok;
+	uint64_t srtp_ok;  /* protected (sender) or authenticated (receiver) */
 	uint64_t srtcp_ok;
 	uint64_t failed[MG_SRTP_STATUS_COUNT]; /* [MG_SRTP_OK] unused */
 	uint64_t ssrc_replaced;		       /* per-SSRC state evicted (LRU) for a new SSRC */
@@ -187,7 +187,8 @@ void mg_srtp_ctx_set_packet_limits_for_test(mg_srtp_ctx *ctx, uint64_t srtp_limi
 int mg_srtp_ctx_init_session_keys_for_test(mg_srtp_ctx *ctx, mg_srtp_engine *engine,
 					   const struct mg_srtp_key_params *params,
 					   const uint8_t *session_auth_key);
-const struct mg_srtp_counters *mg_srtp_ctx_counters(const mg_srtp_ctx *ctx);
+/* Snapshot of the counters (srtp_ok/srtcp_ok: packets processed with this master key). */
+struct mg_srtp_counters mg_srtp_ctx_counters(const mg_srtp_ctx *ctx);
 
 /* One packet of a burst: data points at the RTP (RTCP) header, len is its length.
  * protect: capacity = bytes writable from data (len + tag + MKI [+ 4 for SRTCP] needed);

@@ -181,13 +181,13 @@ static void test_suite(enum mg_srtp_suite suite, int rtcp, int mki_len)
 		      mg_srtp_status_str(st));
 	}
 
-	const struct mg_srtp_counters *c = mg_srtp_ctx_counters(rx);
+	const struct mg_srtp_counters counters = mg_srtp_ctx_counters(rx), *c = &counters;
 	CHECK(c->failed[MG_SRTP_ERR_REPLAY] == 100, "replay counter %lu",
 	      (unsigned long)c->failed[MG_SRTP_ERR_REPLAY]);
 	CHECK(c->failed[MG_SRTP_ERR_TOO_OLD] == 150, "too old counter %lu",
 	      (unsigned long)c->failed[MG_SRTP_ERR_TOO_OLD]);
 	CHECK((rtcp ? c->srtcp_ok : c->srtp_ok) == 300, "ok counter");
-	CHECK(mg_srtp_ctx_counters(wrong_key)->failed[MG_SRTP_ERR_AUTH] == 1, "auth counter");
+	CHECK(mg_srtp_ctx_counters(wrong_key).failed[MG_SRTP_ERR_AUTH] == 1, "auth counter");
 	printf("%-24s %-5s MKI %d: replay/too-old/forgery (%d flips)/wrong key/MKI/truncation ok\n",
 	       info->name, what, mki_len, flips);
 	(void)flip_fail;
@@ -229,8 +229,8 @@ static void test_key_exhaustion(enum mg_srtp_suite suite)
 		CHECK(st == (i < 2 ? MG_SRTP_OK : MG_SRTP_ERR_KEY_EXHAUSTED), "srtcp rx exhaust %d",
 		      i);
 	}
-	CHECK(mg_srtp_ctx_counters(tx)->failed[MG_SRTP_ERR_KEY_EXHAUSTED] == 4, "tx counter");
-	CHECK(mg_srtp_ctx_counters(rx)->failed[MG_SRTP_ERR_KEY_EXHAUSTED] == 2, "rx counter");
+	CHECK(mg_srtp_ctx_counters(tx).failed[MG_SRTP_ERR_KEY_EXHAUSTED] == 4, "tx counter");
+	CHECK(mg_srtp_ctx_counters(rx).failed[MG_SRTP_ERR_KEY_EXHAUSTED] == 2, "rx counter");
 
 	/* a=crypto lifetime: 2^2 packets */
 	const struct mg_srtp_suite_info *info = mg_srtp_suite_info(suite);
@@ -282,7 +282,7 @@ static void test_ssrc_slots(void)
 		len += 10;
 		CHECK(mg_srtp_unprotect(engine, rx, p, &len) == MG_SRTP_ERR_AUTH, "forged ssrc");
 	}
-	CHECK(mg_srtp_ctx_counters(rx)->ssrc_replaced == 0, "forged SSRCs evicted state");
+	CHECK(mg_srtp_ctx_counters(rx).ssrc_replaced == 0, "forged SSRCs evicted state");
 	len = saved_len;
 	memcpy(p, saved, len);
 	CHECK(mg_srtp_unprotect(engine, rx, p, &len) == MG_SRTP_ERR_REPLAY,
@@ -295,7 +295,7 @@ static void test_ssrc_slots(void)
 	len = test_make_rtp(p, 9, 0, 5, 0, 10);
 	CHECK(mg_srtp_protect(engine, tx, p, &len, BUF) == MG_SRTP_OK, "protect ssrc 5");
 	CHECK(mg_srtp_unprotect(engine, rx, p, &len) == MG_SRTP_OK, "unprotect ssrc 5");
-	CHECK(mg_srtp_ctx_counters(rx)->ssrc_replaced == 1, "5th SSRC replaced one");
+	CHECK(mg_srtp_ctx_counters(rx).ssrc_replaced == 1, "5th SSRC replaced one");
 	CHECK(mg_srtp_ctx_get_roc(rx, 1, &roc) == -ENOENT, "LRU SSRC 1 replaced");
 	printf("SSRC slots: LRU replacement, forged SSRCs do not evict, replay across wrap ok\n");
 	free(tx);
