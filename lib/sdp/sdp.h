@@ -295,7 +295,7 @@ enum mg_sdp_result mg_sdp_media_set_formats(struct mg_sdp *sdp, unsigned media,
 /* Removes a=rtpmap, a=fmtp and a=rtcp-fb lines of one payload type; *removed may be NULL. */
 enum mg_sdp_result mg_sdp_media_remove_payload_attrs(struct mg_sdp *sdp, unsigned media,
 						     unsigned payload_type, unsigned *removed);
-/* Replaces every a=rtcp or appends one: "a=rtcp:<port>" or, with address != NULL,
+/* Sets a=rtcp like mg_sdp_set_attr(): "a=rtcp:<port>" or, with address != NULL,
  * "a=rtcp:<port> IN IP4|IP6 <address>". */
 enum mg_sdp_result mg_sdp_media_set_rtcp(struct mg_sdp *sdp, unsigned media, uint16_t port,
 					 enum mg_sdp_addr_type type, const char *address);
@@ -305,7 +305,7 @@ enum mg_sdp_result mg_sdp_media_set_rtcp_mux(struct mg_sdp *sdp, unsigned media,
 /* Removes ice-ufrag, ice-pwd, ice-options, ice-lite, ice-mismatch, candidate,
  * end-of-candidates, remote-candidates from a section (or MG_SDP_ALL_SECTIONS). */
 enum mg_sdp_result mg_sdp_remove_ice(struct mg_sdp *sdp, int section);
-/* Sets a=ice-ufrag and a=ice-pwd of a section (replacing existing ones). */
+/* Sets a=ice-ufrag and a=ice-pwd of a section like mg_sdp_set_attr(). */
 enum mg_sdp_result mg_sdp_set_ice_credentials(struct mg_sdp *sdp, int section, const char *ufrag,
 					      const char *pwd);
 /* Adds a=ice-lite at the session level if absent. */
@@ -325,9 +325,9 @@ enum mg_sdp_result mg_sdp_remove_crypto(struct mg_sdp *sdp, int section);
 enum mg_sdp_result mg_sdp_media_add_crypto(struct mg_sdp *sdp, unsigned media, unsigned tag,
 					   const char *suite, const char *key_params,
 					   const char *session_params);
-/* Replaces every a=setup of the section (or appends one). */
+/* Sets a=setup of the section like mg_sdp_set_attr(). */
 enum mg_sdp_result mg_sdp_set_setup(struct mg_sdp *sdp, int section, enum mg_sdp_setup setup);
-/* Replaces every a=fingerprint of the section (or appends one). */
+/* Sets "a=fingerprint:<hash> <fingerprint>" of the section like mg_sdp_set_attr(). */
 enum mg_sdp_result mg_sdp_set_fingerprint(struct mg_sdp *sdp, int section,
 					  const char *hash_function, const char *fingerprint);
 /* Removes sendrecv/sendonly/recvonly/inactive in the section and appends the given one. */
@@ -336,10 +336,11 @@ enum mg_sdp_result mg_sdp_set_direction(struct mg_sdp *sdp, int section, enum mg
  * *removed (may be NULL) gets the count. Returns OK even when none matched. */
 enum mg_sdp_result mg_sdp_remove_attr(struct mg_sdp *sdp, int section, const char *name,
 				      unsigned *removed);
-/* Appends "a=<name>" or "a=<name>:<value>" (value NULL) at the end of the section. */
+/* Appends "a=<name>:<value>" (or "a=<name>" when value is NULL) at the end of the section. */
 enum mg_sdp_result mg_sdp_add_attr(struct mg_sdp *sdp, int section, const char *name,
 				   const char *value);
-/* Replaces the value of every a=<name> in the section, or appends one if there is none. */
+/* The first a=<name> of the section gets the new value in place and later duplicates are
+ * removed; with none, one is appended (as mg_sdp_add_attr()). */
 enum mg_sdp_result mg_sdp_set_attr(struct mg_sdp *sdp, int section, const char *name,
 				   const char *value);
 
