@@ -19,6 +19,7 @@
 #define FRAME_AAD_LEN			    (MG_ENVELOPE_MESSAGE_ID_LEN + 1 + 4 + 1 + 8)
 #define FRAME_KIND_REGULAR		    0x01
 #define FRAME_KIND_FINAL		    0x02
+#define FRAME_HEADROOM			    13 /* final frame header: marker, seq, flags, content length */
 #define HEADER_MAX                                                                                 \
 	(4 + 1 + 1 + 4 + MG_ENVELOPE_MESSAGE_ID_LEN + 5 * (2 + MG_ENVELOPE_FIELD_MAX) + 4 +        \
 	 2 * (2 + MG_ENVELOPE_WRAPPED_MAX) + MG_ENVELOPE_COMMIT_LEN + MG_ENVELOPE_TAG_LEN)
@@ -261,9 +262,11 @@ struct mg_envelope_writer {
 	uint32_t next_seq;
 	size_t buffered;
 	uint64_t bytes_out;
-	int error;	/* sticky */
-	uint8_t *plain; /* frame_len bytes: the frame being filled */
-	uint8_t *out;	/* one sealed frame */
+	int error; /* sticky */
+	/* One buffer: FRAME_HEADROOM bytes for a frame header, then the frame being filled
+	 * (sealed in place, so small writes touch one buffer), then the tag. */
+	uint8_t *out;
+	uint8_t *plain; /* out + FRAME_HEADROOM */
 };
 
 static int writer_emit(struct mg_envelope_writer *w, const void *bytes, size_t len)
@@ -279,9 +282,9 @@ static void writer_free(struct mg_envelope_writer *w)
 	if (!w)
 		return;
 	EVP_CIPHER_CTX_free(w->gcm); /* wipes the key schedule */
-	if (w->plain)
-		OPENSSL_cleanse(w->plain, w->frame_len);
-	free(w->plain);
+	if (w->out)
+		OPENSSL_cleanse(w->out,
+				FRAME_HEADROOM + (size_t)w->frame_len + MG_ENVELOPE_TAG_LEN);
 	free(w->out);
 	OPENSSL_cleanse(w, sizeof(*w));
 	free(w);
@@ -313,11 +316,11 @@ int mg_envelope_writer_open(struct mg_envelope_writer **writer,
 	w->sink_arg = sink_arg;
 	w->frame_len = frame_len;
 	w->next_seq = 1;
-	w->plain = malloc(frame_len);
-	w->out = malloc((size_t)frame_len + 4 + 4 + 1 + 4 + MG_ENVELOPE_TAG_LEN);
+	w->out = malloc(FRAME_HEADROOM + (size_t)frame_len + MG_ENVELOPE_TAG_LEN);
 	int rc = MG_ENVELOPE_ERR_NOMEM;
-	if (!w->plain || !w->out)
+	if (!w->out)
 		goto fail;
+	w->plain = w->out + FRAME_HEADROOM;
 
 	rc = MG_ENVELOPE_ERR_CRYPTO;
 	if (RAND_bytes(w->message_id, sizeof(w->message_id)) != 1)
@@ -382,13 +385,14 @@ static int writer_regular_frame(struct mg_envelope_writer *w, const uint8_t *pla
 	uint8_t aad[FRAME_AAD_LEN];
 	uint32_t seq = w->next_seq;
 	frame_aad(aad, w->message_id, FRAME_KIND_REGULAR, seq, 0, w->frame_len);
-	put_u32(w->out, seq);
-	int rc = gcm_seal(w->gcm, seq, aad, sizeof(aad), plain, w->frame_len, w->out + 4,
-			  w->out + 4 + w->frame_len);
+	uint8_t *frame = w->plain - 4;
+	put_u32(frame, seq);
+	int rc = gcm_seal(w->gcm, seq, aad, sizeof(aad), plain, w->frame_len, w->plain,
+			  w->plain + w->frame_len);
 	if (rc != MG_ENVELOPE_OK)
 		return rc;
 	w->next_seq++;
-	return writer_emit(w, w->out, 4 + (size_t)w->frame_len + MG_ENVELOPE_TAG_LEN);
+	return writer_emit(w, frame, 4 + (size_t)w->frame_len + MG_ENVELOPE_TAG_LEN);
 }
 
 int mg_envelope_writer_write(struct mg_envelope_writer *w, const void *bytes, size_t len)
@@ -441,8 +445,8 @@ int mg_envelope_writer_finish(struct mg_envelope_writer *w, uint8_t flags)
 		put_u32(w->out + 4, seq);
 		w->out[8] = flags;
 		put_u32(w->out + 9, (uint32_t)w->buffered);
-		rc = gcm_seal(w->gcm, seq, aad, sizeof(aad), w->plain, w->buffered, w->out + 13,
-			      w->out + 13 + w->buffered);
+		rc = gcm_seal(w->gcm, seq, aad, sizeof(aad), w->plain, w->buffered, w->plain,
+			      w->plain + w->buffered);
 		if (rc == MG_ENVELOPE_OK)
 			rc = writer_emit(w, w->out, 13 + w->buffered + MG_ENVELOPE_TAG_LEN);
 	}
