@@ -172,7 +172,7 @@ mg_srtp_engine *mg_srtp_engine_create(enum mg_srtp_arch arch)
 	 * after the round keys, SSE/AVX also the Karatsuba halves. */
 	if (imb_arch == IMB_ARCH_AVX512 && (features & IMB_FEATURE_VAES)) {
 		engine->gcm_hot_head_end = 16 * 15;
-		engine->gcm_hot_tail_start = 16 * (63 - 12);
+		engine->gcm_hot_tail_start = 16 * (63 - 11);
 	} else if (imb_arch == IMB_ARCH_AVX512 || imb_arch == IMB_ARCH_AVX2) {
 		engine->gcm_hot_head_end = 16 * 23;
 		engine->gcm_hot_tail_start = sizeof(struct gcm_key_data);
@@ -215,6 +215,27 @@ enum mg_srtp_arch mg_srtp_engine_arch(const mg_srtp_engine *engine)
 
 /* ---------------------------------------------------------------- context setup */
 
+/* Layout of struct mg_srtp_cm_keys for a given AES key length. */
+static inline unsigned cm_round_keys_len(unsigned key_len)
+{
+	return key_len == 16 ? 11 * 16 : 15 * 16;
+}
+
+static inline const uint8_t *cm_ipad(const union mg_srtp_session_keys *keys, unsigned key_len)
+{
+	return keys->cm.bytes + cm_round_keys_len(key_len);
+}
+
+static inline const uint8_t *cm_opad(const union mg_srtp_session_keys *keys, unsigned key_len)
+{
+	return keys->cm.bytes + cm_round_keys_len(key_len) + 32;
+}
+
+static inline const uint8_t *cm_salt_iv(const union mg_srtp_session_keys *keys, unsigned key_len)
+{
+	return keys->cm.bytes + cm_round_keys_len(key_len) + 64;
+}
+
 /* Loads session keys into IPsec-MB's expanded form. */
 static int load_session_keys(mg_srtp_engine *engine, union mg_srtp_session_keys *keys,
 			     const struct mg_srtp_suite_info *info, const uint8_t *enc_key,
@@ -230,23 +251,21 @@ static int load_session_keys(mg_srtp_engine *engine, union mg_srtp_session_keys 
 		memcpy(keys->gcm.salt, salt, 12);
 	} else {
 		if (info->key_len == 16)
-			IMB_AES_KEYEXP_128(engine->mgr, enc_key, keys->cm.aes_round_keys,
-					   dec_round_keys);
+			IMB_AES_KEYEXP_128(engine->mgr, enc_key, keys->cm.bytes, dec_round_keys);
 		else
-			IMB_AES_KEYEXP_256(engine->mgr, enc_key, keys->cm.aes_round_keys,
-					   dec_round_keys);
+			IMB_AES_KEYEXP_256(engine->mgr, enc_key, keys->cm.bytes, dec_round_keys);
 		/* HMAC: precompute the SHA-1 state after the inner and outer pad blocks */
 		uint8_t block[64];
 		memset(block, 0x36, sizeof(block));
 		for (int i = 0; i < 20; i++)
 			block[i] ^= auth_key[i];
-		IMB_SHA1_ONE_BLOCK(engine->mgr, block, keys->cm.hmac_ipad_state);
+		IMB_SHA1_ONE_BLOCK(engine->mgr, block, (uint8_t *)cm_ipad(keys, info->key_len));
 		memset(block, 0x5c, sizeof(block));
 		for (int i = 0; i < 20; i++)
 			block[i] ^= auth_key[i];
-		IMB_SHA1_ONE_BLOCK(engine->mgr, block, keys->cm.hmac_opad_state);
+		IMB_SHA1_ONE_BLOCK(engine->mgr, block, (uint8_t *)cm_opad(keys, info->key_len));
 		OPENSSL_cleanse(block, sizeof(block));
-		memcpy(keys->cm.salt_iv, salt, 14);
+		memcpy((uint8_t *)cm_salt_iv(keys, info->key_len), salt, 14);
 	}
 	OPENSSL_cleanse(dec_round_keys, sizeof(dec_round_keys));
 	return imb_get_errno(engine->mgr) != 0 ? -EIO : 0;
@@ -578,8 +597,8 @@ static inline void fill_cm_job(IMB_JOB *job, const mg_srtp_ctx *ctx,
 	job->cipher_mode = scratch->enc_len ? IMB_CIPHER_CNTR : IMB_CIPHER_NULL;
 	job->cipher_direction = protect ? IMB_DIR_ENCRYPT : IMB_DIR_DECRYPT;
 	job->chain_order = protect ? IMB_ORDER_CIPHER_HASH : IMB_ORDER_HASH_CIPHER;
-	job->enc_keys = keys->cm.aes_round_keys;
-	job->dec_keys = keys->cm.aes_round_keys; /* CTR decrypts with the encryption schedule */
+	job->enc_keys = keys->cm.bytes;
+	job->dec_keys = keys->cm.bytes; /* CTR decrypts with the encryption schedule */
 	job->iv = scratch->iv;
 	job->iv_len_in_bytes = 16;
 	job->hash_alg = IMB_AUTH_HMAC_SHA_1;
@@ -587,8 +606,8 @@ static inline void fill_cm_job(IMB_JOB *job, const mg_srtp_ctx *ctx,
 	job->msg_len_to_hash_in_bytes = hashed_len;
 	job->auth_tag_output = scratch->computed_tag;
 	job->auth_tag_output_len_in_bytes = HMAC_SHA1_OUT_LEN;
-	job->u.HMAC._hashed_auth_key_xor_ipad = keys->cm.hmac_ipad_state;
-	job->u.HMAC._hashed_auth_key_xor_opad = keys->cm.hmac_opad_state;
+	job->u.HMAC._hashed_auth_key_xor_ipad = cm_ipad(keys, ctx->key_len);
+	job->u.HMAC._hashed_auth_key_xor_opad = cm_opad(keys, ctx->key_len);
 }
 
 static inline void fill_gcm_job(IMB_JOB *job, const mg_srtp_ctx *ctx,
@@ -655,7 +674,7 @@ static inline enum mg_srtp_status prepare_rtp_protect(mg_srtp_ctx *ctx, struct m
 		fill_gcm_job(job, ctx, &ctx->srtp, data, scratch, data, header_len, data + pkt->len,
 			     true);
 	} else {
-		cm_iv(scratch->iv, ctx->srtp.cm.salt_iv, ssrc, index);
+		cm_iv(scratch->iv, cm_salt_iv(&ctx->srtp, ctx->key_len), ssrc, index);
 		/* authenticated portion = header || encrypted payload || ROC */
 		store_be32(data + pkt->len, (uint32_t)(index >> 16));
 		fill_cm_job(job, ctx, &ctx->srtp, data, scratch, pkt->len + 4, true);
@@ -704,7 +723,7 @@ static inline enum mg_srtp_status prepare_rtp_unprotect(mg_srtp_ctx *ctx, struct
 		fill_gcm_job(job, ctx, &ctx->srtp, data, scratch, data, header_len,
 			     scratch->computed_tag, false);
 	} else {
-		cm_iv(scratch->iv, ctx->srtp.cm.salt_iv, ssrc, index);
+		cm_iv(scratch->iv, cm_salt_iv(&ctx->srtp, ctx->key_len), ssrc, index);
 		/* the received tag is about to be overwritten by the ROC: keep a copy */
 		memcpy(scratch->aad, data + pkt->len - ctx->srtp_tag_len, ctx->srtp_tag_len);
 		store_be32(data + protected_end, (uint32_t)(index >> 16));
@@ -748,7 +767,7 @@ static inline enum mg_srtp_status prepare_rtcp_protect(mg_srtp_ctx *ctx, struct 
 			     RTCP_HEADER_LEN + SRTCP_INDEX_LEN, data + pkt->len, true);
 	} else {
 		/* trailer = E+index || MKI || tag; the tag covers header || payload || E+index */
-		cm_iv(scratch->iv, ctx->srtcp.cm.salt_iv, ssrc, index);
+		cm_iv(scratch->iv, cm_salt_iv(&ctx->srtcp, ctx->key_len), ssrc, index);
 		store_be32(data + pkt->len, SRTCP_E_BIT | index);
 		fill_cm_job(job, ctx, &ctx->srtcp, data, scratch, pkt->len + SRTCP_INDEX_LEN, true);
 	}
@@ -803,7 +822,7 @@ static inline enum mg_srtp_status prepare_rtcp_unprotect(mg_srtp_ctx *ctx, struc
 		fill_gcm_job(job, ctx, &ctx->srtcp, data, scratch, scratch->aad,
 			     RTCP_HEADER_LEN + SRTCP_INDEX_LEN, scratch->computed_tag, false);
 	} else {
-		cm_iv(scratch->iv, ctx->srtcp.cm.salt_iv, ssrc, index);
+		cm_iv(scratch->iv, cm_salt_iv(&ctx->srtcp, ctx->key_len), ssrc, index);
 		fill_cm_job(job, ctx, &ctx->srtcp, data, scratch, protected_end + SRTCP_INDEX_LEN,
 			    false);
 	}
@@ -902,25 +921,51 @@ reject:
 
 enum burst_kind { RTP_PROTECT, RTP_UNPROTECT, RTCP_PROTECT, RTCP_UNPROTECT };
 
-/* Prefetch what the packet will touch besides line 0: the first SSRC state (most legs
- * have one SSRC) and the session key lines the crypto reads. */
-static inline void prefetch_context(const mg_srtp_engine *engine, const mg_srtp_ctx *ctx,
-				    bool rtcp)
+/* Prefetching runs in two phases so that no load waits on a miss: the head phase needs
+ * only the context address (line 0, the first SSRC state, the first key lines: all of an
+ * AES-CM key set, the round keys of a GCM one); the tail phase reads line 0 (is it GCM?)
+ * once it has had time to arrive and fetches the GHASH key lines. */
+static inline void prefetch_head(const mg_srtp_ctx *ctx, const uint8_t *data, bool rtcp)
 {
 	const char *keys = (const char *)(rtcp ? &ctx->srtcp : &ctx->srtp);
+	__builtin_prefetch(ctx, 1, 3);
 	__builtin_prefetch(&ctx->ssrc_state[0], 1, 3);
+	for (unsigned off = 0; off < 256; off += 64) /* AES-CM-128 keys, GCM round keys */
+		__builtin_prefetch(keys + off, 0, 3);
+	__builtin_prefetch(data, 1, 3);
+}
+
+static inline void prefetch_tail(const mg_srtp_engine *engine, const mg_srtp_ctx *ctx, bool rtcp)
+{
+	const char *keys = (const char *)(rtcp ? &ctx->srtcp : &ctx->srtp);
 	if (!ctx->is_aead) {
-		/* round keys + HMAC states + salt: 5 lines */
-		for (unsigned off = 0; off < sizeof(struct mg_srtp_cm_keys); off += 64)
-			__builtin_prefetch(keys + off, 0, 3);
+		if (ctx->key_len == 32) /* AES-256 round keys push HMAC states + salt to line 4 */
+			__builtin_prefetch(keys + 256, 0, 3);
 		return;
 	}
-	for (unsigned off = 0; off < engine->gcm_hot_head_end; off += 64)
+	for (unsigned off = 256; off < engine->gcm_hot_head_end; off += 64)
 		__builtin_prefetch(keys + off, 0, 3);
-	for (unsigned off = engine->gcm_hot_tail_start & ~63u;
-	     off < sizeof(struct gcm_key_data); off += 64)
+	for (unsigned off = engine->gcm_hot_tail_start & ~63u; off < sizeof(struct gcm_key_data);
+	     off += 64)
 		__builtin_prefetch(keys + off, 0, 3);
 	__builtin_prefetch(keys + sizeof(struct gcm_key_data), 0, 3); /* salt */
+}
+
+static inline void prefetch_heads(const struct mg_srtp_pkt *pkts, unsigned n, bool rtcp)
+{
+	for (unsigned i = 0; i < n; i++)
+		if (pkts[i].ctx)
+			prefetch_head(pkts[i].ctx, pkts[i].data, rtcp);
+}
+
+void mg_srtp_prefetch_burst(const struct mg_srtp_pkt *pkts, unsigned n)
+{
+	prefetch_heads(pkts, n, false);
+}
+
+void mg_srtcp_prefetch_burst(const struct mg_srtp_pkt *pkts, unsigned n)
+{
+	prefetch_heads(pkts, n, true);
 }
 
 static inline unsigned run_burst(mg_srtp_engine *engine, struct mg_srtp_pkt *pkts, unsigned n,
@@ -936,16 +981,15 @@ static inline unsigned run_burst(mg_srtp_engine *engine, struct mg_srtp_pkt *pkt
 		struct mg_srtp_pkt *chunk = pkts + base;
 		uint8_t *chunk_status = status + base;
 
-		/* line 0 of every context first (it says which key lines are needed), then
-		 * the packet headers; the key lines once line 0 of each is likely there */
-		for (unsigned i = 0; i < count; i++) {
-			if (chunk[i].ctx)
-				__builtin_prefetch(chunk[i].ctx, 1, 3);
-			__builtin_prefetch(chunk[i].data, 1, 3);
-		}
+		/* pipeline: the next chunk's heads are requested before this chunk is worked on */
+		if (base == 0)
+			prefetch_heads(chunk, count, rtcp);
 		for (unsigned i = 0; i < count; i++)
 			if (chunk[i].ctx)
-				prefetch_context(engine, chunk[i].ctx, rtcp);
+				prefetch_tail(engine, chunk[i].ctx, rtcp);
+		if (base + CHUNK < n)
+			prefetch_heads(chunk + CHUNK,
+				       n - base - CHUNK < CHUNK ? n - base - CHUNK : CHUNK, rtcp);
 
 		if (IMB_GET_NEXT_BURST(mgr, count, engine->jobs) < count) {
 			/* cannot happen with an empty queue; fail the chunk rather than spin */

@@ -67,7 +67,7 @@ const char *mg_srtp_status_str(enum mg_srtp_status status);
 /* Counters of one context (one leg, one direction); indexed by enum mg_srtp_status for the
  * failures. "forged" = MG_SRTP_ERR_AUTH. */
 struct mg_srtp_counters {
-	uint64_t srtp_ok;  /* protected (sender) or authenticated (receiver) */
+	uint64_t srtp_ok; /* protected (sender) or authenticated (receiver) */
 	uint64_t srtcp_ok;
 	uint64_t failed[MG_SRTP_STATUS_COUNT]; /* [MG_SRTP_OK] unused */
 	uint64_t ssrc_replaced;		       /* per-SSRC state evicted (LRU) for a new SSRC */
@@ -109,11 +109,11 @@ struct mg_srtp_ssrc_state {
 	uint8_t pad[8];
 } __attribute__((aligned(64)));
 
+/* Packed so that an AES-128 key set is exactly 4 cache lines: AES round keys (11 or 15 x
+ * 16 B), the SHA-1 states after the HMAC inner and outer pad blocks (32 B each, 20 used),
+ * then session salt || 00 00 (the IV base). */
 struct mg_srtp_cm_keys {
-	uint8_t aes_round_keys[16 * 15]; /* AES-128 uses the first 11, AES-256 all 15 */
-	uint8_t hmac_ipad_state[32];	 /* SHA-1 state after (k_a ^ ipad) */
-	uint8_t hmac_opad_state[32];	 /* SHA-1 state after (k_a ^ opad) */
-	uint8_t salt_iv[16];		 /* session salt || 00 00, the IV base */
+	uint8_t bytes[16 * 15 + 32 + 32 + 16];
 };
 
 struct mg_srtp_gcm_keys {
@@ -211,6 +211,13 @@ unsigned mg_srtcp_protect_burst(mg_srtp_engine *engine, struct mg_srtp_pkt *pkts
 				uint8_t *status);
 unsigned mg_srtcp_unprotect_burst(mg_srtp_engine *engine, struct mg_srtp_pkt *pkts, unsigned n,
 				  uint8_t *status);
+
+/* Optional: start fetching the contexts (and packet headers) of a burst that will be passed
+ * to the burst functions later, e.g. the next burst while this one is processed. Only
+ * prefetch instructions: no state is read or changed. The burst functions themselves
+ * prefetch chunk k+1 while chunk k is processed when n > 32. */
+void mg_srtp_prefetch_burst(const struct mg_srtp_pkt *pkts, unsigned n);
+void mg_srtcp_prefetch_burst(const struct mg_srtp_pkt *pkts, unsigned n);
 
 /* Debugging helpers: a burst of one. */
 enum mg_srtp_status mg_srtp_protect(mg_srtp_engine *engine, mg_srtp_ctx *ctx, uint8_t *data,

@@ -3,6 +3,11 @@
  * the OpenSSL build from Debian's source package side by side).
  *
  *   bench_srtp mg <cm|gcm> <payload> <streams> <protect|unprotect> [reps] [seconds] [arch]
+ *              [pipeline]
+ *      pipeline = lookahead (default): bursts of 32, mg_srtp_prefetch_burst() of burst k+1
+ *                 before burst k is processed (what a worker holding the next rx burst does);
+ *                 none: bursts of 32, no lookahead; section: one call with all 256 packets
+ *                 (the engine pipelines its 32-packet chunks itself)
  *   bench_srtp <label>:<path to libsrtp2.so> <cm|gcm> <payload> <streams> <op> [reps] [seconds]
  *              (e.g. libsrtp-nss:/usr/lib/x86_64-linux-gnu/libsrtp2.so.1)
  *
@@ -24,8 +29,8 @@
 
 #include "srtp.h"
 
-#define BURST      32
-#define SECTION    256 /* packets per timed section */
+#define BURST	   32
+#define SECTION	   256 /* packets per timed section */
 #define HEADER_LEN 12
 #define BUF_SIZE   1536
 
@@ -111,8 +116,9 @@ static struct libsrtp_api load_libsrtp(const char *path)
 int main(int argc, char **argv)
 {
 	if (argc < 6) {
-		fprintf(stderr, "usage: %s mg|libsrtp:<so> cm|gcm <payload> <streams> "
-				"protect|unprotect [reps=5] [seconds=0.3] [arch]\n",
+		fprintf(stderr,
+			"usage: %s mg|libsrtp:<so> cm|gcm <payload> <streams> "
+			"protect|unprotect [reps=5] [seconds=0.3] [arch]\n",
 			argv[0]);
 		return 2;
 	}
@@ -124,6 +130,9 @@ int main(int argc, char **argv)
 	const int reps = argc > 6 ? atoi(argv[6]) : 5;
 	const double seconds = argc > 7 ? atof(argv[7]) : 0.3;
 	const char *arch_name = argc > 8 ? argv[8] : "auto";
+	const char *pipeline = argc > 9 ? argv[9] : "lookahead";
+	const bool lookahead = !strcmp(pipeline, "lookahead");
+	const unsigned call_size = !strcmp(pipeline, "section") ? SECTION : BURST;
 	const bool is_mg = !strcmp(impl, "mg");
 	char label[64] = "mg";
 	const char *library_path = NULL;
@@ -193,8 +202,8 @@ int main(int argc, char **argv)
 				return 1;
 			}
 		}
-		snprintf(description, sizeof(description), "mediagate burst, %s, ctx %zu B",
-			 mg_srtp_engine_describe(engine), sizeof(mg_srtp_ctx));
+		snprintf(description, sizeof(description), "mediagate burst (%s), %s, ctx %zu B",
+			 pipeline, mg_srtp_engine_describe(engine), sizeof(mg_srtp_ctx));
 	} else {
 		api = load_libsrtp(library_path);
 		if (api.init() != srtp_err_status_ok) {
@@ -265,7 +274,8 @@ int main(int argc, char **argv)
 				pkt_stream[i] = s;
 			}
 			if (!do_protect) {
-				if (mg_srtp_protect_burst(engine, pkts, SECTION, status) != SECTION) {
+				if (mg_srtp_protect_burst(engine, pkts, SECTION, status) !=
+				    SECTION) {
 					fprintf(stderr, "sender failed\n");
 					return 1;
 				}
@@ -277,24 +287,27 @@ int main(int argc, char **argv)
 			/* timed */
 			double t0 = thread_cpu_seconds();
 			if (is_mg) {
-				for (unsigned i = 0; i < SECTION; i += BURST) {
+				if (lookahead)
+					mg_srtp_prefetch_burst(pkts, BURST);
+				for (unsigned i = 0; i < SECTION; i += call_size) {
+					if (lookahead && i + BURST < SECTION)
+						mg_srtp_prefetch_burst(pkts + i + BURST, BURST);
 					unsigned ok =
 					    do_protect
-						? mg_srtp_protect_burst(engine, pkts + i, BURST,
+						? mg_srtp_protect_burst(engine, pkts + i, call_size,
 									status + i)
-						: mg_srtp_unprotect_burst(engine, pkts + i, BURST,
-									  status + i);
-					failures += BURST - ok;
+						: mg_srtp_unprotect_burst(engine, pkts + i,
+									  call_size, status + i);
+					failures += call_size - ok;
 				}
 			} else {
 				for (unsigned i = 0; i < SECTION; i++) {
 					int len = (int)pkts[i].len;
 					srtp_err_status_t st =
-					    do_protect
-						? api.protect(sessions[pkt_stream[i]], pkts[i].data,
-							      &len)
-						: api.unprotect(sessions[pkt_stream[i]],
-								pkts[i].data, &len);
+					    do_protect ? api.protect(sessions[pkt_stream[i]],
+								     pkts[i].data, &len)
+						       : api.unprotect(sessions[pkt_stream[i]],
+								       pkts[i].data, &len);
 					failures += st != srtp_err_status_ok;
 					pkts[i].len = (uint32_t)len;
 				}
@@ -320,8 +333,8 @@ int main(int argc, char **argv)
 			printf("RESULT impl=%s suite=%s payload=%u streams=%u op=%s rep=%d "
 			       "ns_per_pkt=%.1f packets=%lu\n",
 			       label, is_gcm ? "gcm" : "cm", payload, n_streams,
-			       do_protect ? "protect" : "unprotect", rep, cpu * 1e9 / (double)packets,
-			       packets);
+			       do_protect ? "protect" : "unprotect", rep,
+			       cpu * 1e9 / (double)packets, packets);
 	}
 	return 0;
 }
