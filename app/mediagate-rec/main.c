@@ -735,6 +735,149 @@ audit:
 	return code;
 }
 
+/* ---- recover ----------------------------------------------------------------------------- */
+
+struct recover_state {
+	const struct options *o;
+	struct mg_keys *keys;
+	struct mg_store *store;
+	int recovered, failed;
+};
+
+/* Re-seals the authenticated prefix of an orphaned .part as a new recording marked partial.
+ * Plaintext passes through memory only; the orphan is replaced only once the copy is durable. */
+static int recover_one(void *arg, const struct mg_store_record *orphan, const char *part_path)
+{
+	struct recover_state *rs = arg;
+	const struct options *o = rs->o;
+	if (!orphan->instance[0]) {
+		fprintf(stderr, "mediagate-rec: cannot recover %s: its metadata is missing\n",
+			part_path);
+		rs->failed++;
+		return 0;
+	}
+	if (o->instance && strcmp(o->instance, orphan->instance) != 0)
+		return 0;
+	struct mg_store_record record = *orphan;
+	struct mg_envelope_context old_ctx = {.account = orphan->account,
+					      .instance = orphan->instance,
+					      .contact_id = orphan->contact_id,
+					      .object_path = orphan->object_key,
+					      .key_id = orphan->key_id,
+					      .key_version = orphan->key_version};
+	struct mg_envelope_context new_ctx = old_ctx;
+	FILE *in = fopen(part_path, "rb");
+	struct mg_envelope_reader *reader = NULL;
+	struct mg_envelope_writer *writer = NULL;
+	struct mg_store_spool_file *spool = NULL;
+	struct mg_envelope_data_key data_key;
+	uint8_t old_key[MG_ENVELOPE_KEY_LEN];
+	const char *end = "empty";
+	char result[160] = "ok";
+	uint64_t salvaged = 0;
+	bool have_reader = false;
+	/* A writer killed before its header was complete left nothing to decrypt: the copy is
+	 * then an empty recording marked partial, so the call is still on record. */
+	if (in && mg_envelope_reader_open(&reader, file_source, in) == MG_ENVELOPE_OK) {
+		size_t wi_len, w_len;
+		const uint8_t *wi = mg_envelope_reader_wrap_info(reader, &wi_len);
+		const uint8_t *w = mg_envelope_reader_wrapped_key(reader, &w_len);
+		int rc = mg_keys_decrypt_data_key(rs->keys, o->principal, &old_ctx, wi, wi_len, w,
+						  w_len, old_key);
+		if (rc != MG_KEYS_OK) {
+			snprintf(result, sizeof(result), "%s:%s",
+				 rc == MG_KEYS_ERR_DENIED ? "denied" : "error",
+				 mg_keys_strerror(rc));
+			goto done;
+		}
+		int erc = mg_envelope_reader_set_key(reader, old_key, &old_ctx);
+		OPENSSL_cleanse(old_key, sizeof(old_key));
+		if (erc != MG_ENVELOPE_OK) {
+			snprintf(result, sizeof(result), "error:%s", mg_envelope_strerror(erc));
+			goto done;
+		}
+		have_reader = true;
+	}
+	int rc = mg_keys_generate_data_key(rs->keys, o->principal, &new_ctx, &data_key);
+	if (rc != MG_KEYS_OK) {
+		snprintf(result, sizeof(result), "%s:%s",
+			 rc == MG_KEYS_ERR_DENIED ? "denied" : "error", mg_keys_strerror(rc));
+		goto done;
+	}
+	record.key_version = new_ctx.key_version;
+	if (mg_store_spool_begin_recovery(rs->store, &record, &spool) != MG_STORE_OK ||
+	    mg_envelope_writer_open(&writer, &new_ctx, &data_key, o->frame_len, mg_store_spool_sink,
+				    spool) != MG_ENVELOPE_OK) {
+		OPENSSL_cleanse(&data_key, sizeof(data_key));
+		snprintf(result, sizeof(result), "error:spool");
+		goto done;
+	}
+	OPENSSL_cleanse(&data_key, sizeof(data_key));
+	if (have_reader) {
+		uint8_t buf[65536];
+		long n;
+		while ((n = mg_envelope_reader_read(reader, buf, sizeof(buf))) > 0) {
+			if (mg_envelope_writer_write(writer, buf, (size_t)n) != MG_ENVELOPE_OK) {
+				n = MG_ENVELOPE_ERR_SINK;
+				break;
+			}
+			salvaged += (uint64_t)n;
+		}
+		/* Truncated is the expected end of an orphan; anything else is reported. */
+		end = n == 0 ? "complete-stream" : mg_envelope_strerror((int)n);
+		if (n == MG_ENVELOPE_ERR_SINK) {
+			snprintf(result, sizeof(result), "error:spool");
+			goto done;
+		}
+	}
+	rc = mg_envelope_writer_finish(writer, MG_ENVELOPE_FLAG_PARTIAL);
+	writer = NULL;
+	if (rc != MG_ENVELOPE_OK || mg_store_spool_commit(spool, true) != MG_STORE_OK) {
+		spool = NULL;
+		snprintf(result, sizeof(result), "error:spool");
+		goto done;
+	}
+	spool = NULL;
+	printf("%s (partial, recovered %llu bytes; %s)\n", record.object_key,
+	       (unsigned long long)salvaged, end);
+done:
+	if (strcmp(result, "ok") != 0) {
+		fprintf(stderr, "mediagate-rec: cannot recover %s: %s\n", part_path, result);
+		rs->failed++;
+	} else {
+		rs->recovered++;
+	}
+	char detail[200];
+	snprintf(detail, sizeof(detail), "salvaged_bytes=%llu,end=%s", (unsigned long long)salvaged,
+		 end);
+	mg_keys_audit(rs->keys, o->principal, "recording.recover", orphan->key_id,
+		      record.key_version, &new_ctx, detail, result);
+	mg_envelope_writer_abort(writer);
+	mg_store_spool_discard(spool);
+	mg_envelope_reader_free(reader);
+	if (in)
+		fclose(in);
+	return 0;
+}
+
+static int cmd_recover(const struct options *o)
+{
+	struct recover_state rs = {.o = o};
+	int rc = open_keys(o, &rs.keys);
+	if (rc)
+		return rc;
+	if ((rc = open_store(o, &rs.store))) {
+		mg_keys_close(rs.keys);
+		return rc;
+	}
+	mg_store_spool_orphans(rs.store, recover_one, &rs);
+	fprintf(stderr, "%d recording(s) recovered as partial, %d failed\n", rs.recovered,
+		rs.failed);
+	mg_store_close(rs.store);
+	mg_keys_close(rs.keys);
+	return rs.failed ? 13 : 0;
+}
+
 static int cmd_status(const struct options *o)
 {
 	struct mg_store *store;
@@ -1007,5 +1150,7 @@ int main(int argc, char **argv)
 		return cmd_search(&o);
 	if (strcmp(command, "get") == 0)
 		return cmd_get(&o);
+	if (strcmp(command, "recover") == 0)
+		return cmd_recover(&o);
 	return fail(2, "unknown command '%s' (see --help)", command);
 }

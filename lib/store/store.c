@@ -8,6 +8,7 @@
 #include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/file.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -32,6 +33,7 @@ struct mg_store_spool_file {
 	struct mg_store_record record;
 	int fd;
 	uint64_t bytes;
+	bool recovery; /* writing the salvaged copy of an orphan */
 	char part_path[1024];
 };
 
@@ -373,13 +375,113 @@ int mg_store_spool_begin(struct mg_store *s, struct mg_store_record *r,
 		free(f);
 		return MG_STORE_ERR_ARG; /* same contact and second: never overwrite */
 	}
-	f->fd = open(f->part_path, O_WRONLY | O_CREAT | O_EXCL, 0600);
+	/* Metadata first, marked partial: if this process dies mid-recording, recovery finds
+	 * who the .part belongs to (mg_store_spool_orphans). */
+	char partmeta_name[400];
+	snprintf(partmeta_name, sizeof(partmeta_name), "%s.partmeta", r->name);
+	f->record.partial = true;
+	char *text = record_text(&f->record);
+	int wrc = text ? write_atomic(s->spool_dir, partmeta_name, text) : MG_STORE_ERR_IO;
+	free(text);
+	f->fd = wrc == MG_STORE_OK ? open(f->part_path, O_WRONLY | O_CREAT | O_EXCL, 0600) : -1;
+	if (f->fd < 0) {
+		int err = errno;
+		if (wrc == MG_STORE_OK && err != EEXIST) {
+			char path[1400];
+			snprintf(path, sizeof(path), "%s/%s", s->spool_dir, partmeta_name);
+			unlink(path);
+		}
+		record_free_strings(&f->record);
+		free(f);
+		return (wrc == MG_STORE_OK && err == EEXIST) ? MG_STORE_ERR_ARG : MG_STORE_ERR_IO;
+	}
+	/* Held while writing: recovery skips .part files whose writer is alive. */
+	flock(f->fd, LOCK_EX | LOCK_NB);
+	*file = f;
+	return MG_STORE_OK;
+}
+
+static void spool_unlink(struct mg_store *s, const char *name, const char *suffix)
+{
+	char path[1400];
+	snprintf(path, sizeof(path), "%s/%s%s", s->spool_dir, name, suffix);
+	unlink(path);
+}
+
+int mg_store_spool_begin_recovery(struct mg_store *s, const struct mg_store_record *r,
+				  struct mg_store_spool_file **file)
+{
+	if (!s || !r || !file || !r->name[0] || strchr(r->name, '/'))
+		return MG_STORE_ERR_ARG;
+	struct mg_store_spool_file *f = calloc(1, sizeof(*f));
+	if (!f)
+		return MG_STORE_ERR_IO;
+	f->store = s;
+	f->record = *r;
+	f->record.ani_sealed = r->ani_sealed ? strdup(r->ani_sealed) : NULL;
+	f->record.dnis_sealed = r->dnis_sealed ? strdup(r->dnis_sealed) : NULL;
+	f->record.attributes_sealed = r->attributes_sealed ? strdup(r->attributes_sealed) : NULL;
+	f->recovery = true;
+	snprintf(f->part_path, sizeof(f->part_path), "%s/%s" MG_STORE_SUFFIX ".salvage",
+		 s->spool_dir, r->name);
+	/* O_TRUNC: a recovery that itself died left a stale salvage file. */
+	f->fd = open(f->part_path, O_WRONLY | O_CREAT | O_TRUNC, 0600);
 	if (f->fd < 0) {
 		record_free_strings(&f->record);
 		free(f);
-		return errno == EEXIST ? MG_STORE_ERR_ARG : MG_STORE_ERR_IO;
+		return MG_STORE_ERR_IO;
 	}
 	*file = f;
+	return MG_STORE_OK;
+}
+
+int mg_store_spool_orphans(struct mg_store *s,
+			   int (*fn)(void *arg, const struct mg_store_record *record,
+				     const char *part_path),
+			   void *arg)
+{
+	if (!s || !fn)
+		return MG_STORE_ERR_ARG;
+	DIR *d = opendir(s->spool_dir);
+	if (!d)
+		return MG_STORE_ERR_IO;
+	const char *suffix = MG_STORE_SUFFIX ".part";
+	size_t suffix_len = strlen(suffix);
+	struct dirent *e;
+	bool stop = false;
+	while (!stop && (e = readdir(d))) {
+		size_t n = strlen(e->d_name);
+		if (n <= suffix_len || strcmp(e->d_name + n - suffix_len, suffix) != 0)
+			continue;
+		char name[2 * MG_STORE_NAME_MAX], path[1400], sealed[1400], partmeta[1400];
+		if (n - suffix_len >= sizeof(name))
+			continue;
+		snprintf(name, sizeof(name), "%.*s", (int)(n - suffix_len), e->d_name);
+		snprintf(path, sizeof(path), "%s/%s", s->spool_dir, e->d_name);
+		snprintf(sealed, sizeof(sealed), "%s/%s" MG_STORE_SUFFIX, s->spool_dir, name);
+		snprintf(partmeta, sizeof(partmeta), "%s/%s.partmeta", s->spool_dir, name);
+		if (access(sealed, F_OK) == 0) {
+			/* Commit or recovery finished its rename and died before cleaning up. */
+			unlink(path);
+			unlink(partmeta);
+			continue;
+		}
+		int fd = open(path, O_RDONLY);
+		if (fd < 0)
+			continue;
+		bool writer_alive = flock(fd, LOCK_EX | LOCK_NB) != 0;
+		close(fd);
+		if (writer_alive)
+			continue;
+		struct mg_store_record r;
+		if (record_load(partmeta, &r) != MG_STORE_OK) {
+			memset(&r, 0, sizeof(r)); /* no metadata: instance left empty */
+			snprintf(r.name, sizeof(r.name), "%s", name);
+		}
+		stop = fn(arg, &r, path) != 0;
+		record_free_strings(&r);
+	}
+	closedir(d);
 	return MG_STORE_OK;
 }
 
@@ -422,8 +524,16 @@ int mg_store_spool_commit(struct mg_store_spool_file *f, bool partial)
 	    rename(f->part_path, final_path) == 0 && fsync_dir(s->spool_dir) == 0)
 		rc = MG_STORE_OK;
 	free(text);
-	if (rc != MG_STORE_OK)
+	if (rc != MG_STORE_OK) {
 		unlink(f->part_path);
+	} else {
+		/* The finished file is durable: the begin-time metadata (and, for a recovery,
+		 * the orphan it replaces) can go. */
+		if (f->recovery)
+			spool_unlink(s, f->record.name, MG_STORE_SUFFIX ".part");
+		spool_unlink(s, f->record.name, ".partmeta");
+		fsync_dir(s->spool_dir);
+	}
 	record_free_strings(&f->record);
 	free(f);
 	pthread_mutex_lock(&s->lock);
@@ -439,6 +549,8 @@ void mg_store_spool_discard(struct mg_store_spool_file *f)
 	if (f->fd >= 0)
 		close(f->fd);
 	unlink(f->part_path);
+	if (!f->recovery)
+		spool_unlink(f->store, f->record.name, ".partmeta");
 	record_free_strings(&f->record);
 	free(f);
 }

@@ -98,6 +98,17 @@ int mg_store_spool_sink(void *file, const void *bytes, size_t len);
 int mg_store_spool_commit(struct mg_store_spool_file *file, bool partial);
 void mg_store_spool_discard(struct mg_store_spool_file *file);
 
+/* Recovery (R4): recordings whose writer died (kill -9, crash) leave <name>.mgenc.part plus
+ * the metadata written at begin. orphans calls fn for each such file whose writer is gone
+ * (record->instance is "" when even the metadata is missing); fn returns non-zero to stop.
+ * begin_recovery starts the salvaged copy; its commit replaces the orphan atomically. */
+int mg_store_spool_orphans(struct mg_store *store,
+			   int (*fn)(void *arg, const struct mg_store_record *record,
+				     const char *part_path),
+			   void *arg);
+int mg_store_spool_begin_recovery(struct mg_store *store, const struct mg_store_record *record,
+				  struct mg_store_spool_file **file);
+
 /* Delivery: one pass over the spool (uploads everything due). Returns the number still
  * waiting, or a negative status of the last failure when nothing could be delivered. */
 long mg_store_deliver_pass(struct mg_store *store);

@@ -41,6 +41,7 @@ pass "seal killed with SIGKILL mid-recording: .part left in the spool"
 delivered() { ls "$work/state/index/" 2>/dev/null | grep -c '\.meta$' || true; }
 start_worker() {
 	"$rec" deliver --max-send-rate 60000 2>>"$work/deliver.log" &
+	disown
 	worker_pid=$!
 	pids+=("$worker_pid")
 }
@@ -98,11 +99,28 @@ cmp -s "$work/in-partial.wav" "$work/out-partial.wav" || fail "partial recording
 soxi "$work/out-1.wav" >/dev/null 2>&1 || fail "output is not a playable WAV"
 pass "all $((count + 1)) recordings fetched from the bucket, decrypted and equal to their sources"
 
+# Recovery: the killed seal's .part is re-sealed from its authenticated prefix as a recording
+# explicitly marked partial, then delivered like any other.
+"$rec" recover >"$work/recover.out" 2>"$work/recover.err" || fail "recover: $(cat "$work/recover.err")"
+grep -q "contact-crash_.*(partial, recovered" "$work/recover.out" || fail "recover output: $(cat "$work/recover.out")"
+ls "$work/state/spool/" | grep -q '\.part$' && fail ".part still in the spool after recovery"
+"$rec" deliver --until-empty --timeout 60 >/dev/null || fail "delivery after recovery failed"
+crash_key=$(list_bucket | grep contact-crash) || fail "recovered recording not delivered"
+"$rec" get --instance inst-a --contact contact-crash --out "$work/out-crash.wav" 2>"$work/get.err" ||
+	fail "get recovered failed: $(cat "$work/get.err")"
+grep -q "marked partial" "$work/get.err" || fail "recovered recording not marked partial"
+size=$(stat -c %s "$work/out-crash.wav")
+[ "$size" -gt 0 ] || fail "nothing salvaged"
+cmp -s -n "$size" "$work/in-crash.wav" "$work/out-crash.wav" || fail "salvaged bytes differ from the source"
+[ "$(list_bucket | wc -l)" -eq $((count + 2)) ] || fail "bucket count after recovery"
+pass "killed seal recovered as partial ($size of $(stat -c %s "$work/in-crash.wav") bytes, an exact prefix) and delivered"
+
 # Search by caller number and by date range.
 n=$("$rec" search --instance inst-a --ani +15550000003 2>/dev/null | wc -l)
 [ "$n" -eq 1 ] || fail "search by caller number found $n"
 n=$("$rec" search --instance inst-a --from 2026-11-18 --to 2026-11-18 2>/dev/null | wc -l)
-[ "$n" -eq $((count + 1)) ] || fail "search by date found $n"
+[ "$n" -eq $((count + 2)) ] || fail "search by date found $n" # the recovered one too
+
 n=$("$rec" search --instance inst-a --from 2026-11-19 2>/dev/null | wc -l)
 [ "$n" -eq 0 ] || fail "search after the dates found $n"
 grep -rq "+1555000000" "$work/state/index" "$work/state/spool" && fail "caller number in clear at rest"
