@@ -145,7 +145,8 @@ struct mg_dataplane *mg_dp_create(const struct mg_profile *profile, char *err, s
 		dp->ifaces[i].cfg = profile->interfaces[i];
 		total_legs += (unsigned)(profile->port_max - profile->port_min + 1) / 2;
 	}
-	while (ring_legs <= total_legs)
+	/* every leg and its two SRTP contexts may be on the return ring at once */
+	while (ring_legs <= 3 * total_legs)
 		ring_legs <<= 1;
 
 	unsigned priv = RTE_ALIGN(sizeof(struct mg_mbuf_meta), RTE_MBUF_PRIV_ALIGN);
@@ -160,6 +161,11 @@ struct mg_dataplane *mg_dp_create(const struct mg_profile *profile, char *err, s
 	if (!dp->pool || !dp->cmd_pool || !dp->slow_ring || !dp->resolve_ring || !dp->return_ring) {
 		err_out(err, errlen, "cannot create mbuf pool or rings (%s); with --no-huge give -m "
 			"enough memory for media.mbufs", rte_strerror(rte_errno));
+		goto fail;
+	}
+	dp->control_srtp = mg_srtp_engine_create(MG_SRTP_ARCH_AUTO);
+	if (!dp->control_srtp) {
+		err_out(err, errlen, "SRTP engine: IPsec-MB found no usable CPU features");
 		goto fail;
 	}
 	if (mg_neigh_init(dp) < 0) {
@@ -182,6 +188,11 @@ struct mg_dataplane *mg_dp_create(const struct mg_profile *profile, char *err, s
 			goto fail;
 		}
 		dp->worker_args[w] = (struct mg_dp_worker_arg){.dp = dp, .index = w};
+		wk->srtp = mg_srtp_engine_create(MG_SRTP_ARCH_AUTO);
+		if (!wk->srtp) {
+			err_out(err, errlen, "SRTP engine: IPsec-MB found no usable CPU features");
+			goto fail;
+		}
 	}
 	for (unsigned i = 0; i < dp->n_ifaces; i++) {
 		if (setup_iface_tables(dp, i) < 0)
@@ -215,7 +226,11 @@ void mg_dp_destroy(struct mg_dataplane *dp)
 	for (unsigned w = 0; dp->workers && w < dp->n_workers; w++) {
 		rte_ring_free(dp->workers[w].cmd_ring);
 		rte_ring_free(dp->workers[w].dispatch_ring);
+		if (dp->workers[w].srtp)
+			mg_srtp_engine_destroy(dp->workers[w].srtp);
 	}
+	if (dp->control_srtp)
+		mg_srtp_engine_destroy(dp->control_srtp);
 	if (dp->neighbors)
 		mg_neigh_free(dp);
 	rte_ring_free(dp->slow_ring);
@@ -353,6 +368,10 @@ int mg_dp_leg_publish(struct mg_dataplane *dp, struct mg_leg *leg, const struct 
 int mg_dp_leg_update(struct mg_dataplane *dp, struct mg_leg *leg, const struct mg_leg_cfg *cfg)
 {
 	if (!leg->published) {
+		if (leg->cfg.srtp_in != cfg->srtp_in)
+			mg_dp_srtp_ctx_free(leg->cfg.srtp_in);
+		if (leg->cfg.srtp_out != cfg->srtp_out)
+			mg_dp_srtp_ctx_free(leg->cfg.srtp_out);
 		leg->cfg = *cfg;
 		return 0;
 	}
@@ -371,11 +390,31 @@ static void reclaim(struct mg_dataplane *dp, struct mg_leg *leg)
 	rte_free(leg);
 }
 
+mg_srtp_engine *mg_dp_control_srtp_engine(struct mg_dataplane *dp)
+{
+	return dp->control_srtp;
+}
+
+mg_srtp_ctx *mg_dp_srtp_ctx_alloc(void)
+{
+	return rte_zmalloc("mg_srtp_ctx", sizeof(mg_srtp_ctx), RTE_CACHE_LINE_SIZE);
+}
+
+void mg_dp_srtp_ctx_free(mg_srtp_ctx *ctx)
+{
+	if (!ctx)
+		return;
+	mg_srtp_ctx_wipe(ctx); /* key material never lingers in freed memory */
+	rte_free(ctx);
+}
+
 void mg_dp_leg_release(struct mg_dataplane *dp, struct mg_leg *leg)
 {
 	if (!leg->published) {
 		if (leg->peer && leg->peer->peer == leg)
 			leg->peer->peer = NULL;
+		mg_dp_srtp_ctx_free(leg->cfg.srtp_in);
+		mg_dp_srtp_ctx_free(leg->cfg.srtp_out);
 		reclaim(dp, leg);
 		return;
 	}
@@ -522,8 +561,13 @@ unsigned mg_dp_control_poll(struct mg_dataplane *dp)
 	}
 	total += n;
 	n = rte_ring_sc_dequeue_burst(dp->return_ring, objs, 64, NULL);
-	for (unsigned i = 0; i < n; i++)
-		reclaim(dp, objs[i]);
+	for (unsigned i = 0; i < n; i++) {
+		uintptr_t v = (uintptr_t)objs[i];
+		if (v & MG_RETIRED_CTX_TAG)
+			mg_dp_srtp_ctx_free((mg_srtp_ctx *)(v & ~(uintptr_t)MG_RETIRED_CTX_TAG));
+		else
+			reclaim(dp, objs[i]);
+	}
 	total += n;
 	return total;
 }

@@ -25,6 +25,7 @@
 #include "net.h"
 #include "profile.h"
 #include "rtp.h"
+#include "srtp.h"
 
 struct rte_mbuf;
 
@@ -35,6 +36,15 @@ enum mg_leg_drop {
 	MG_LEG_DROP_NO_NEIGHBOR,   /* next hop MAC unknown (resolution requested) */
 	MG_LEG_DROP_TX_FULL,       /* transmit queue full: shed per packet */
 	MG_LEG_DROP_BLOCKED,       /* media blocked by the control protocol */
+	/* SRTP (R2): what the remote sent did not authenticate or was not acceptable */
+	MG_LEG_DROP_SRTP_AUTH,     /* forged, corrupted, or the wrong key */
+	MG_LEG_DROP_SRTP_REPLAY,   /* already seen inside the replay window */
+	MG_LEG_DROP_SRTP_TOO_OLD,  /* older than the replay window */
+	MG_LEG_DROP_SRTP_MALFORMED, /* too short, bad header, wrong MKI */
+	MG_LEG_DROP_SRTP_KEY_EXHAUSTED, /* master key lifetime reached: needs re-keying */
+	/* what we would send to this leg's remote could not be protected: never sent */
+	MG_LEG_DROP_SRTP_NO_KEY,   /* the leg is SRTP but has no key for that direction */
+	MG_LEG_DROP_SRTP_PROTECT,  /* protect failed (no room, key exhausted) */
 	MG_LEG_DROP_COUNT
 };
 const char *mg_leg_drop_name(enum mg_leg_drop d);
@@ -58,6 +68,12 @@ struct mg_leg_cfg {
 	struct mg_endpoint remote_rtp;  /* from SDP; used until latched */
 	struct mg_endpoint remote_rtcp; /* from SDP (a=rtcp or port+1) */
 	bool rtcp_mux;                  /* the remote sends and expects RTCP on the RTP port */
+	/* SRTP: when set, what the remote sends must authenticate with srtp_in and what is
+	 * sent to it is protected with srtp_out; a missing context drops, never plaintext.
+	 * Contexts are allocated by the control lcore and retired through the return ring
+	 * when replaced, so their ROC and replay state live as long as the keys. */
+	bool srtp;
+	mg_srtp_ctx *srtp_in, *srtp_out;
 	bool block_media;               /* drop what this leg's remote sends */
 	bool relatch;                   /* forget latched addresses (new SDP address) */
 };
@@ -154,6 +170,14 @@ void mg_dp_leg_snapshot(const struct mg_leg *leg, struct mg_leg_stats *stats,
 			struct mg_latch *rtp, struct mg_latch *rtcp);
 /* Seconds since the last packet on this leg (or since publication). */
 double mg_dp_leg_idle_seconds(struct mg_dataplane *dp, const struct mg_leg *leg);
+
+/* Control lcore's SRTP engine, for key expansion in mg_srtp_ctx_init. */
+mg_srtp_engine *mg_dp_control_srtp_engine(struct mg_dataplane *dp);
+/* Allocates a zeroed SRTP context (control lcore); give it to a leg with
+ * mg_dp_leg_update/publish; the data plane frees it once no worker uses it. A context
+ * never given to a leg is freed with mg_dp_srtp_ctx_free. */
+mg_srtp_ctx *mg_dp_srtp_ctx_alloc(void);
+void mg_dp_srtp_ctx_free(mg_srtp_ctx *ctx);
 
 /* Sends an ARP request for the next hop towards `ip` on `iface` now (control lcore). */
 void mg_dp_resolve(struct mg_dataplane *dp, unsigned iface, uint32_t ip);

@@ -73,6 +73,7 @@ struct mg_worker {
 	struct mg_rxq_ref rxq[MG_MAX_INTERFACES * MG_MAX_WORKERS];
 	struct mg_txbuf tx[MG_MAX_INTERFACES];
 	struct mg_worker_stats stats;
+	mg_srtp_engine *srtp;
 	unsigned legs; /* control-side count, for placement */
 	volatile int stop;
 } __rte_cache_aligned;
@@ -89,7 +90,9 @@ struct mg_dataplane {
 	struct rte_mempool *cmd_pool;
 	struct rte_ring *slow_ring;    /* workers -> control: ARP, ICMP, STUN, DTLS */
 	struct rte_ring *resolve_ring; /* workers -> control: next hops without a MAC */
-	struct rte_ring *return_ring;  /* workers -> control: legs no longer referenced */
+	struct rte_ring *return_ring;  /* workers -> control: legs (and tagged SRTP contexts)
+					* no longer referenced */
+	mg_srtp_engine *control_srtp;
 	struct rte_hash *neighbors;    /* (iface, ip) -> MAC; lock-free readers */
 	uint64_t tsc_hz;
 	unsigned legs_in_use;
@@ -103,6 +106,9 @@ void mg_neigh_free(struct mg_dataplane *dp);
 void mg_neigh_set(struct mg_dataplane *dp, unsigned iface, uint32_t ip, const struct mg_mac *mac);
 int mg_neigh_lookup(const struct mg_dataplane *dp, unsigned iface, uint32_t ip, struct mg_mac *mac);
 uint32_t mg_next_hop(const struct mg_iface *ifc, uint32_t ip);
+
+/* Objects on the return ring: a leg, or an SRTP context with bit 0 set. */
+#define MG_RETIRED_CTX_TAG 1u
 
 /* worker.c */
 void mg_worker_apply_commands(struct mg_dataplane *dp, struct mg_worker *w);

@@ -20,6 +20,13 @@ static const char *const leg_drop_names[MG_LEG_DROP_COUNT] = {
 	[MG_LEG_DROP_NO_NEIGHBOR] = "no_neighbor",
 	[MG_LEG_DROP_TX_FULL] = "tx_full",
 	[MG_LEG_DROP_BLOCKED] = "blocked",
+	[MG_LEG_DROP_SRTP_AUTH] = "srtp_auth_failed",
+	[MG_LEG_DROP_SRTP_REPLAY] = "srtp_replayed",
+	[MG_LEG_DROP_SRTP_TOO_OLD] = "srtp_too_old",
+	[MG_LEG_DROP_SRTP_MALFORMED] = "srtp_malformed",
+	[MG_LEG_DROP_SRTP_KEY_EXHAUSTED] = "srtp_key_exhausted",
+	[MG_LEG_DROP_SRTP_NO_KEY] = "srtp_no_key",
+	[MG_LEG_DROP_SRTP_PROTECT] = "srtp_protect_failed",
 };
 
 const char *mg_leg_drop_name(enum mg_leg_drop d)
@@ -27,8 +34,19 @@ const char *mg_leg_drop_name(enum mg_leg_drop d)
 	return (unsigned)d < MG_LEG_DROP_COUNT ? leg_drop_names[d] : "unknown";
 }
 
-static void apply_cfg(struct mg_leg *leg, const struct mg_leg_cfg *cfg)
+/* Hands a context the worker no longer uses back to the control lcore. */
+static void retire_ctx(struct mg_dataplane *dp, mg_srtp_ctx *ctx)
 {
+	if (ctx)
+		rte_ring_mp_enqueue(dp->return_ring, (void *)((uintptr_t)ctx | MG_RETIRED_CTX_TAG));
+}
+
+static void apply_cfg(struct mg_dataplane *dp, struct mg_leg *leg, const struct mg_leg_cfg *cfg)
+{
+	if (leg->cfg.srtp_in != cfg->srtp_in)
+		retire_ctx(dp, leg->cfg.srtp_in);
+	if (leg->cfg.srtp_out != cfg->srtp_out)
+		retire_ctx(dp, leg->cfg.srtp_out);
 	leg->cfg = *cfg;
 	if (cfg->relatch) {
 		leg->rtp_latch.latched = false;
@@ -47,13 +65,13 @@ void mg_worker_apply_commands(struct mg_dataplane *dp, struct mg_worker *w)
 		struct mg_leg **table = w->table[leg->iface];
 		switch (c->op) {
 		case MG_CMD_PUBLISH:
-			apply_cfg(leg, &c->cfg);
+			apply_cfg(dp, leg, &c->cfg);
 			leg->stats.last_rx_tsc = rte_rdtsc();
 			table[leg->rtp_port] = leg;
 			table[leg->rtcp_port] = leg;
 			break;
 		case MG_CMD_UPDATE:
-			apply_cfg(leg, &c->cfg);
+			apply_cfg(dp, leg, &c->cfg);
 			break;
 		case MG_CMD_RELEASE:
 			table[leg->rtp_port] = NULL;
@@ -63,7 +81,10 @@ void mg_worker_apply_commands(struct mg_dataplane *dp, struct mg_worker *w)
 			if (leg->peer && leg->peer->peer == leg)
 				leg->peer->peer = NULL;
 			leg->peer = NULL;
-			/* The return ring is sized for every leg, so this cannot fail. */
+			retire_ctx(dp, leg->cfg.srtp_in);
+			retire_ctx(dp, leg->cfg.srtp_out);
+			leg->cfg.srtp_in = leg->cfg.srtp_out = NULL;
+			/* The return ring holds every leg and context, so this cannot fail. */
 			rte_ring_mp_enqueue(dp->return_ring, leg);
 			break;
 		}
@@ -137,80 +158,130 @@ static inline int egress_of(const struct mg_leg *peer, bool rtcp, uint16_t *src_
 	return dst->ip && dst->port ? 0 : -1;
 }
 
-/* Relays one packet owned by this worker. */
-static void relay(struct mg_dataplane *dp, struct mg_worker *w, struct rte_mbuf *m,
-		  struct mg_mbuf_meta *meta, uint64_t now)
+/* One packet on its way through the stages of a burst. */
+struct in_flight {
+	struct rte_mbuf *m;
+	struct mg_mbuf_meta *meta;
+	struct mg_leg *leg;
+	uint8_t *payload;
+	uint32_t len;      /* current payload length (changes with SRTP) */
+	bool rtcp;         /* RTCP (muxed or on the RTCP port) */
+	bool on_rtcp_port;
+	bool latch_now;    /* latch (or re-latch) the source once it is accepted */
+};
+
+static const enum mg_leg_drop srtp_drop_reason[MG_SRTP_STATUS_COUNT] = {
+	[MG_SRTP_ERR_AUTH] = MG_LEG_DROP_SRTP_AUTH,
+	[MG_SRTP_ERR_REPLAY] = MG_LEG_DROP_SRTP_REPLAY,
+	[MG_SRTP_ERR_TOO_OLD] = MG_LEG_DROP_SRTP_TOO_OLD,
+	[MG_SRTP_ERR_MALFORMED] = MG_LEG_DROP_SRTP_MALFORMED,
+	[MG_SRTP_ERR_KEY_EXHAUSTED] = MG_LEG_DROP_SRTP_KEY_EXHAUSTED,
+	[MG_SRTP_ERR_MKI] = MG_LEG_DROP_SRTP_MALFORMED,
+	[MG_SRTP_ERR_NO_ROOM] = MG_LEG_DROP_SRTP_MALFORMED,
+	[MG_SRTP_ERR_NO_CONTEXT] = MG_LEG_DROP_SRTP_NO_KEY,
+	[MG_SRTP_ERR_INTERNAL] = MG_LEG_DROP_SRTP_MALFORMED,
+};
+
+/* Stage 1: find the leg, tell RTP from RTCP from the rest, apply the latch rule.
+ * Returns false when the packet was consumed (dropped or handed to the slow path). */
+static bool stage_lookup(struct mg_dataplane *dp, struct mg_worker *w, struct in_flight *f)
 {
-	const struct mg_pkt_info *info = &meta->info;
-	struct mg_leg *leg = w->table[meta->iface][info->dst_port];
+	const struct mg_pkt_info *info = &f->meta->info;
+	struct mg_leg *leg = w->table[f->meta->iface][info->dst_port];
 	if (unlikely(!leg)) {
 		w->stats.no_session++;
-		drop(m);
-		return;
+		drop(f->m);
+		return false;
 	}
-	uint8_t *payload = rte_pktmbuf_mtod_offset(m, uint8_t *, info->payload_off);
-	enum mg_demux_class cls = mg_demux_classify(payload, info->payload_len);
+	f->leg = leg;
+	f->payload = rte_pktmbuf_mtod_offset(f->m, uint8_t *, info->payload_off);
+	f->len = info->payload_len;
+	enum mg_demux_class cls = mg_demux_classify(f->payload, f->len);
 	w->stats.demux[cls]++;
 	if (cls != MG_DEMUX_RTP && cls != MG_DEMUX_RTCP) {
 		if (cls == MG_DEMUX_UNKNOWN) {
 			leg->stats.drops[MG_LEG_DROP_MALFORMED]++;
-			drop(m);
+			drop(f->m);
 		} else {
-			meta->demux = (uint8_t)cls;
-			to_slow_path(dp, w, m);
+			f->meta->demux = (uint8_t)cls;
+			to_slow_path(dp, w, f->m);
 		}
-		return;
+		return false;
 	}
-	bool on_rtcp_port = info->dst_port == leg->rtcp_port;
-	bool rtcp = on_rtcp_port || cls == MG_DEMUX_RTCP;
+	f->on_rtcp_port = info->dst_port == leg->rtcp_port;
+	f->rtcp = f->on_rtcp_port || cls == MG_DEMUX_RTCP;
+	/* Symmetric RTP: the first accepted packet latches its source; afterwards only
+	 * the latched source is relayed (no RTP bleed, R3). On an SRTP leg a packet from
+	 * another source may re-latch, but only once it has authenticated. */
+	const struct mg_latch *latch = f->on_rtcp_port ? &leg->rtcp_latch : &leg->rtp_latch;
+	bool same = latch->latched && latch->addr.ip == info->src_ip &&
+		    latch->addr.port == info->src_port;
+	if (!same && latch->latched && !leg->cfg.srtp) {
+		leg->stats.drops[MG_LEG_DROP_UNLATCHED]++;
+		drop(f->m);
+		return false;
+	}
+	f->latch_now = !same;
+	return true;
+}
 
-	/* Symmetric RTP: the first packet latches the source; afterwards only the
-	 * latched source is relayed (no RTP bleed, R3). */
-	struct mg_latch *latch = on_rtcp_port ? &leg->rtcp_latch : &leg->rtp_latch;
-	if (likely(latch->latched)) {
-		if (unlikely(latch->addr.ip != info->src_ip || latch->addr.port != info->src_port)) {
-			leg->stats.drops[MG_LEG_DROP_UNLATCHED]++;
-			drop(m);
-			return;
-		}
-	} else {
-		latch->addr.ip = info->src_ip;
-		latch->addr.port = info->src_port;
-		latch->mac = info->src_mac;
-		latch->latched = true;
-	}
-	if (unlikely(leg->cfg.block_media)) {
-		leg->stats.drops[MG_LEG_DROP_BLOCKED]++;
-		drop(m);
-		return;
-	}
-	if (rtcp) {
+static void latch_commit(struct in_flight *f)
+{
+	struct mg_latch *latch = f->on_rtcp_port ? &f->leg->rtcp_latch : &f->leg->rtp_latch;
+	latch->addr.ip = f->meta->info.src_ip;
+	latch->addr.port = f->meta->info.src_port;
+	latch->mac = f->meta->info.src_mac;
+	latch->latched = true;
+}
+
+/* Stage 3: checks on the (plaintext) packet, counters, latch. False when dropped. */
+static bool stage_accept(struct in_flight *f, uint64_t now)
+{
+	struct mg_leg *leg = f->leg;
+	if (f->rtcp) {
 		struct mg_rtcp_hdr rh;
-		if (unlikely(mg_rtcp_parse(payload, info->payload_len, 1, &rh) != MG_RTP_OK)) {
+		/* Decrypted SRTCP has lost its trailer, so the whole compound is checked. */
+		if (unlikely(mg_rtcp_parse(f->payload, f->len, 1, &rh) != MG_RTP_OK)) {
 			leg->stats.drops[MG_LEG_DROP_MALFORMED]++;
-			drop(m);
-			return;
+			drop(f->m);
+			return false;
 		}
-		leg->stats.rtcp_in_pkts++;
-		leg->stats.rtcp_in_bytes += info->payload_len;
 	} else {
 		struct mg_rtp_hdr rh;
-		if (unlikely(mg_rtp_parse(payload, info->payload_len, 1, &rh) != MG_RTP_OK)) {
+		if (unlikely(mg_rtp_parse(f->payload, f->len, 1, &rh) != MG_RTP_OK)) {
 			leg->stats.drops[MG_LEG_DROP_MALFORMED]++;
-			drop(m);
-			return;
+			drop(f->m);
+			return false;
 		}
+	}
+	if (f->latch_now)
+		latch_commit(f);
+	if (unlikely(leg->cfg.block_media)) {
+		leg->stats.drops[MG_LEG_DROP_BLOCKED]++;
+		drop(f->m);
+		return false;
+	}
+	if (f->rtcp) {
+		leg->stats.rtcp_in_pkts++;
+		leg->stats.rtcp_in_bytes += f->len;
+	} else {
 		leg->stats.rtp_in_pkts++;
-		leg->stats.rtp_in_bytes += info->payload_len;
+		leg->stats.rtp_in_bytes += f->len;
 	}
 	leg->stats.last_rx_tsc = now;
+	return true;
+}
 
-	struct mg_leg *peer = leg->peer;
+/* Stage 5: new Ethernet/IPv4/UDP headers for the peer's destination, then transmit. */
+static void stage_send(struct mg_dataplane *dp, struct mg_worker *w, struct in_flight *f)
+{
+	struct mg_leg *peer = f->leg->peer;
+	struct rte_mbuf *m = f->m;
 	uint16_t src_port;
 	const struct mg_latch *out_latch;
 	struct mg_endpoint dst;
-	if (unlikely(!peer || egress_of(peer, rtcp, &src_port, &out_latch, &dst) < 0)) {
-		leg->stats.drops[MG_LEG_DROP_NO_PEER]++;
+	if (unlikely(!peer || egress_of(peer, f->rtcp, &src_port, &out_latch, &dst) < 0)) {
+		f->leg->stats.drops[MG_LEG_DROP_NO_PEER]++;
 		drop(m);
 		return;
 	}
@@ -221,7 +292,7 @@ static void relay(struct mg_dataplane *dp, struct mg_worker *w, struct rte_mbuf 
 	} else {
 		uint32_t hop = mg_next_hop(out_if, dst.ip);
 		if (unlikely(!hop || mg_neigh_lookup(dp, peer->iface, hop, &t.dst_mac) < 0)) {
-			leg->stats.drops[MG_LEG_DROP_NO_NEIGHBOR]++;
+			f->leg->stats.drops[MG_LEG_DROP_NO_NEIGHBOR]++;
 			if (hop)
 				rte_ring_mp_enqueue(dp->resolve_ring,
 						    (void *)(uintptr_t)((uint64_t)peer->iface << 32 | hop));
@@ -229,14 +300,15 @@ static void relay(struct mg_dataplane *dp, struct mg_worker *w, struct rte_mbuf 
 			return;
 		}
 	}
-	uint16_t plen = info->payload_len;
-	/* Strip the old headers and any Ethernet padding, then write new ones. */
-	rte_pktmbuf_adj(m, info->payload_off);
-	if (m->pkt_len > plen)
-		rte_pktmbuf_trim(m, (uint16_t)(m->pkt_len - plen));
+	/* The payload stays where it is; drop the old headers (and any Ethernet padding
+	 * or SRTP trailer change) and write new ones in front. */
+	uint16_t plen = (uint16_t)f->len;
+	rte_pktmbuf_adj(m, f->meta->info.payload_off);
+	m->data_len = plen;
+	m->pkt_len = plen;
 	uint8_t *frame = (uint8_t *)rte_pktmbuf_prepend(m, MG_ETH_IP_UDP_LEN);
 	if (unlikely(!frame)) {
-		leg->stats.drops[MG_LEG_DROP_MALFORMED]++;
+		f->leg->stats.drops[MG_LEG_DROP_MALFORMED]++;
 		drop(m);
 		return;
 	}
@@ -249,7 +321,7 @@ static void relay(struct mg_dataplane *dp, struct mg_worker *w, struct rte_mbuf 
 	t.tos = 0xb8; /* DSCP EF: voice */
 	mg_net_build_udp(frame, &t, plen, peer->ip_id++, false);
 	m->ol_flags = 0;
-	if (rtcp) {
+	if (f->rtcp) {
 		peer->stats.rtcp_out_pkts++;
 		peer->stats.rtcp_out_bytes += plen;
 	} else {
@@ -257,6 +329,111 @@ static void relay(struct mg_dataplane *dp, struct mg_worker *w, struct rte_mbuf 
 		peer->stats.rtp_out_bytes += plen;
 	}
 	tx_enqueue(dp, w, peer->iface, m);
+}
+
+static inline uint32_t room_from(const struct rte_mbuf *m, const uint8_t *p)
+{
+	return (uint32_t)((const uint8_t *)m->buf_addr + m->buf_len - p);
+}
+
+/* Runs the SRTP or SRTCP burst over the packets in `idx`, drops the failures (counted
+ * per leg), compacts idx to the survivors and returns their number. */
+static unsigned crypto_burst(struct mg_worker *w, struct in_flight *fl, unsigned *idx, unsigned n,
+			     bool protect, bool rtcp)
+{
+	struct mg_srtp_pkt pk[MG_MAX_BURST];
+	uint8_t status[MG_MAX_BURST];
+	if (!n)
+		return 0;
+	for (unsigned k = 0; k < n; k++) {
+		struct in_flight *f = &fl[idx[k]];
+		pk[k].data = f->payload;
+		pk[k].len = f->len;
+		pk[k].capacity = room_from(f->m, f->payload);
+		pk[k].ctx = protect ? f->leg->peer->cfg.srtp_out : f->leg->cfg.srtp_in;
+	}
+	if (protect)
+		rtcp ? mg_srtcp_protect_burst(w->srtp, pk, n, status)
+		     : mg_srtp_protect_burst(w->srtp, pk, n, status);
+	else
+		rtcp ? mg_srtcp_unprotect_burst(w->srtp, pk, n, status)
+		     : mg_srtp_unprotect_burst(w->srtp, pk, n, status);
+	unsigned kept = 0;
+	for (unsigned k = 0; k < n; k++) {
+		struct in_flight *f = &fl[idx[k]];
+		if (likely(status[k] == MG_SRTP_OK)) {
+			f->len = pk[k].len;
+			idx[kept++] = idx[k];
+			continue;
+		}
+		if (protect)
+			f->leg->peer->stats.drops[status[k] == MG_SRTP_ERR_NO_CONTEXT
+							  ? MG_LEG_DROP_SRTP_NO_KEY
+							  : MG_LEG_DROP_SRTP_PROTECT]++;
+		else
+			f->leg->stats.drops[srtp_drop_reason[status[k]]]++;
+		drop(f->m);
+	}
+	return kept;
+}
+
+/* Relays a burst of packets this worker owns:
+ *   lookup/latch -> SRTP unprotect burst (SRTP legs) -> checks -> SRTP protect burst
+ *   (towards SRTP legs) -> headers -> tx.
+ * A packet for an SRTP leg leaves only through the protect stage: a missing key or a
+ * failed protect drops it, so plaintext never reaches an SRTP remote (R2). */
+static void relay_burst(struct mg_dataplane *dp, struct mg_worker *w, struct rte_mbuf **pkts,
+			unsigned n, uint64_t now)
+{
+	struct in_flight fl[MG_MAX_BURST];
+	unsigned srtp_rtp[MG_MAX_BURST], srtp_rtcp[MG_MAX_BURST], plain[MG_MAX_BURST];
+	unsigned n_rtp = 0, n_rtcp = 0, n_plain = 0, n_fl = 0;
+	for (unsigned i = 0; i < n; i++) {
+		struct in_flight *f = &fl[n_fl];
+		f->m = pkts[i];
+		f->meta = mg_meta(pkts[i]);
+		if (!stage_lookup(dp, w, f))
+			continue;
+		if (f->leg->cfg.srtp) {
+			if (f->rtcp)
+				srtp_rtcp[n_rtcp++] = n_fl;
+			else
+				srtp_rtp[n_rtp++] = n_fl;
+		} else {
+			plain[n_plain++] = n_fl;
+		}
+		n_fl++;
+	}
+	n_rtp = crypto_burst(w, fl, srtp_rtp, n_rtp, false, false);
+	n_rtcp = crypto_burst(w, fl, srtp_rtcp, n_rtcp, false, true);
+	for (unsigned k = 0; k < n_rtp; k++)
+		plain[n_plain++] = srtp_rtp[k];
+	for (unsigned k = 0; k < n_rtcp; k++)
+		plain[n_plain++] = srtp_rtcp[k];
+
+	/* accepted packets: straight out, or into the protect bursts */
+	unsigned out_rtp[MG_MAX_BURST], out_rtcp[MG_MAX_BURST];
+	unsigned o_rtp = 0, o_rtcp = 0;
+	for (unsigned k = 0; k < n_plain; k++) {
+		struct in_flight *f = &fl[plain[k]];
+		if (!stage_accept(f, now))
+			continue;
+		struct mg_leg *peer = f->leg->peer;
+		if (peer && peer->cfg.srtp) {
+			if (f->rtcp)
+				out_rtcp[o_rtcp++] = plain[k];
+			else
+				out_rtp[o_rtp++] = plain[k];
+		} else {
+			stage_send(dp, w, f);
+		}
+	}
+	o_rtp = crypto_burst(w, fl, out_rtp, o_rtp, true, false);
+	o_rtcp = crypto_burst(w, fl, out_rtcp, o_rtcp, true, true);
+	for (unsigned k = 0; k < o_rtp; k++)
+		stage_send(dp, w, &fl[out_rtp[k]]);
+	for (unsigned k = 0; k < o_rtcp; k++)
+		stage_send(dp, w, &fl[out_rtcp[k]]);
 }
 
 static bool is_local_ip(uint32_t ip, void *arg)
@@ -267,8 +444,8 @@ static bool is_local_ip(uint32_t ip, void *arg)
 
 /* First look at a frame received from a port: parse, then relay, dispatch to the
  * owning worker, or hand to the control lcore. */
-static void classify_rx(struct mg_dataplane *dp, struct mg_worker *w, unsigned iface,
-			struct rte_mbuf *m, uint64_t now)
+static bool classify_rx(struct mg_dataplane *dp, struct mg_worker *w, unsigned iface,
+			struct rte_mbuf *m)
 {
 	struct mg_iface *ifc = &dp->ifaces[iface];
 	struct mg_mbuf_meta *meta = mg_meta(m);
@@ -277,7 +454,7 @@ static void classify_rx(struct mg_dataplane *dp, struct mg_worker *w, unsigned i
 	if (unlikely(m->nb_segs != 1)) {
 		w->stats.multiseg_drops++;
 		drop(m);
-		return;
+		return false;
 	}
 	enum mg_csum_mode ipc = MG_CSUM_VERIFY, l4c = MG_CSUM_VERIFY;
 	if (ifc->rx_csum_offload) {
@@ -294,16 +471,16 @@ static void classify_rx(struct mg_dataplane *dp, struct mg_worker *w, unsigned i
 	meta->verdict = (uint8_t)v;
 	if (v == MG_NET_ARP || v == MG_NET_ICMP) {
 		to_slow_path(dp, w, m);
-		return;
+		return false;
 	}
 	if (v != MG_NET_UDP) {
 		drop(m);
-		return;
+		return false;
 	}
 	uint8_t owner = ifc->owner[meta->info.dst_port];
-	if (likely(owner == w->index)) {
-		relay(dp, w, m, meta, now);
-	} else if (owner == MG_NO_OWNER) {
+	if (likely(owner == w->index))
+		return true;
+	if (owner == MG_NO_OWNER) {
 		w->stats.no_session++;
 		drop(m);
 	} else if (rte_ring_mp_enqueue(dp->workers[owner].dispatch_ring, m) == 0) {
@@ -312,6 +489,7 @@ static void classify_rx(struct mg_dataplane *dp, struct mg_worker *w, unsigned i
 		w->stats.dispatch_drops++;
 		drop(m);
 	}
+	return false;
 }
 
 int mg_dp_worker_main(void *arg)
@@ -319,7 +497,7 @@ int mg_dp_worker_main(void *arg)
 	struct mg_dp_worker_arg *a = arg;
 	struct mg_dataplane *dp = a->dp;
 	struct mg_worker *w = &dp->workers[a->index];
-	struct rte_mbuf *pkts[MG_MAX_BURST];
+	struct rte_mbuf *pkts[MG_MAX_BURST], *mine[MG_MAX_BURST];
 	const uint16_t burst = dp->burst;
 
 	while (!w->stop) {
@@ -328,16 +506,20 @@ int mg_dp_worker_main(void *arg)
 		for (unsigned q = 0; q < w->n_rxq; q++) {
 			const struct mg_rxq_ref *r = &w->rxq[q];
 			uint16_t n = rte_eth_rx_burst(r->port_id, r->queue, pkts, burst);
+			unsigned n_mine = 0;
 			for (uint16_t i = 0; i < n; i++) {
 				if (i + 1 < n)
 					rte_prefetch0(rte_pktmbuf_mtod(pkts[i + 1], void *));
-				classify_rx(dp, w, r->iface, pkts[i], start);
+				if (classify_rx(dp, w, r->iface, pkts[i]))
+					mine[n_mine++] = pkts[i];
 			}
+			if (n_mine)
+				relay_burst(dp, w, mine, n_mine, start);
 			work += n;
 		}
 		unsigned n = rte_ring_sc_dequeue_burst(w->dispatch_ring, (void **)pkts, burst, NULL);
-		for (unsigned i = 0; i < n; i++)
-			relay(dp, w, pkts[i], mg_meta(pkts[i]), start);
+		if (n)
+			relay_burst(dp, w, pkts, n, start);
 		w->stats.dispatched_in += n;
 		work += n;
 		tx_flush(dp, w);
