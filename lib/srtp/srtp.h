@@ -143,10 +143,12 @@ typedef struct mg_srtp_ctx {
 	uint32_t lru_clock;
 	uint64_t srtp_packets; /* packets processed with this master key */
 	uint64_t srtp_limit;
+	/* line 1: the first SSRC's state, next to line 0 (most legs have one SSRC) */
+	struct mg_srtp_ssrc_state ssrc_state[MG_SRTP_SSRC_SLOTS];
 	uint32_t srtcp_packets;
 	uint32_t srtcp_limit;
-	struct mg_srtp_ssrc_state ssrc_state[MG_SRTP_SSRC_SLOTS];
-	union mg_srtp_session_keys srtp;
+	/* 128-byte aligned: the 4 lines of an AES-CM-128 key set are two adjacent-line pairs */
+	union mg_srtp_session_keys srtp __attribute__((aligned(128)));
 	union mg_srtp_session_keys srtcp;
 	struct mg_srtp_counters counters;
 	uint8_t mki[MG_SRTP_MAX_MKI_LEN]; /* only read when mki_len != 0 */
