@@ -174,8 +174,9 @@ static void delete_calls(void)
 		snprintf(call_id, sizeof(call_id), "%s-%u", opt.prefix, c);
 		snprintf(ftag, sizeof(ftag), "a%u", c);
 		snprintf(cookie, sizeof(cookie), "%s-d%u", opt.prefix, c);
+		/* delete-delay 0: free the ports now, so the next run can reuse them */
 		size_t n = ben_request(req, sizeof(req), cookie, "call-id", call_id, "command",
-				       "delete", "from-tag", ftag, NULL);
+				       "delete", "delete-delay", "0", "from-tag", ftag, NULL);
 		ng_rpc(req, n, resp, sizeof(resp));
 	}
 }
@@ -308,10 +309,11 @@ static unsigned receive(int fd)
 
 /* rtpengine's CPU time: schedstat run time over all its threads (ns), and utime+stime
  * (clock ticks) as a cross-check. */
-static void rtpengine_cpu(uint64_t *run_ns, double *ticks_s)
+static void rtpengine_cpu(uint64_t *run_ns, uint64_t *wait_ns, double *ticks_s)
 {
 	char path[320];
 	*run_ns = 0;
+	*wait_ns = 0;
 	*ticks_s = 0;
 	if (opt.pid <= 0)
 		return;
@@ -325,10 +327,12 @@ static void rtpengine_cpu(uint64_t *run_ns, double *ticks_s)
 			continue;
 		snprintf(path, sizeof(path), "/proc/%d/task/%s/schedstat", opt.pid, e->d_name);
 		FILE *f = fopen(path, "r");
-		uint64_t run = 0;
+		uint64_t run = 0, wait = 0;
 		if (f) {
-			if (fscanf(f, "%" SCNu64, &run) == 1)
+			if (fscanf(f, "%" SCNu64 " %" SCNu64, &run, &wait) == 2) {
 				*run_ns += run;
+				*wait_ns += wait;
+			}
 			fclose(f);
 		}
 	}
@@ -458,14 +462,14 @@ int main(int argc, char **argv)
 	run_until(t0, &sent_base, t0 + opt.warmup);
 	double per_core[256], pps[256], loss[256];
 	for (unsigned r = 0; r < opt.reps; r++) {
-		uint64_t run0, run1;
+		uint64_t run0, run1, wait0, wait1;
 		double tk0, tk1;
 		uint64_t sent0 = g_sent, recv0 = g_received;
-		rtpengine_cpu(&run0, &tk0);
+		rtpengine_cpu(&run0, &wait0, &tk0);
 		double w0 = bench_now();
 		run_until(t0, &sent_base, w0 + opt.seconds);
 		double w1 = bench_now();
-		rtpengine_cpu(&run1, &tk1);
+		rtpengine_cpu(&run1, &wait1, &tk1);
 		uint64_t sent = g_sent - sent0, recvd = g_received - recv0;
 		double secs = w1 - w0, cpu = (double)(run1 - run0) * 1e-9;
 		pps[r] = (double)recvd / secs;
@@ -475,12 +479,14 @@ int main(int argc, char **argv)
 			loss[r] = 0;
 		printf("rep %u: sent %" PRIu64 ", relayed back %" PRIu64 " in %.3f s: %.0f pps; "
 		       "rtpengine CPU %.3f s (utime+stime %.2f s) = %.0f%% of a core; %.0f pps per "
-		       "rtpengine core-second; loss %.3f%%\n",
+		       "rtpengine core-second; loss %.3f%%; rtpengine runnable but preempted %.1f%% "
+		       "of the time\n",
 		       r + 1, sent, recvd, secs, pps[r], cpu, tk1 - tk0, 100 * cpu / secs,
-		       per_core[r], 100 * loss[r]);
+		       per_core[r], 100 * loss[r], 100 * (double)(wait1 - wait0) * 1e-9 / secs);
 		printf("REP rtpengine calls=%u rate=%.0f relayed_pps=%.0f cpu_s=%.4f cpu_util=%.4f "
-		       "per_core_pps=%.0f loss=%.5f\n",
-		       opt.calls, opt.rate, pps[r], cpu, cpu / secs, per_core[r], loss[r]);
+		       "per_core_pps=%.0f loss=%.5f preempted=%.4f\n",
+		       opt.calls, opt.rate, pps[r], cpu, cpu / secs, per_core[r], loss[r],
+		       (double)(wait1 - wait0) * 1e-9 / secs);
 		fflush(stdout);
 	}
 	/* Stop sending; collect what is still in flight. */

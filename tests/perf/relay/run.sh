@@ -1,0 +1,184 @@
+#!/usr/bin/env bash
+# Plain-RTP relay benchmark (issue 3): mediagate's data plane vs Debian's rtpengine, side
+# by side in one run, repetitions interleaved (mediagate, rtpengine, mediagate, ...).
+#
+#   tests/perf/relay/run.sh            # 5 rounds for 1,000 and 10,000 calls, + scaling/overload
+#
+# Environment: ROUNDS (5), CALLS ("1000 10000"), SCALE ("1 100": mediagate-only points of
+# the scaling curve), RATE (rtpengine offered pps, 80000), MG_SECONDS (2, per mediagate
+# repetition), RE_SECONDS (5, per rtpengine repetition), OVERLOAD (1.5; 0 = skip),
+# PERF (1: perf stat/record on the worker core during one extra mediagate run),
+# MG_BUILD (build dir, default build-perf).
+#
+# mediagate: relay_bench, EAL --no-huge -m 2048 --no-pci --no-shconf -l 0,1 (worker on
+# lcore 1, generator + control on lcore 0), ring port from rte_eth_from_rings().
+# rtpengine: userspace only (--table=-1), one core (taskset -c 1, --num-threads=1
+# --media-num-threads=1), loopback; rtpengine_load pinned to core 0.
+# Not part of CI. Stops by itself; kills rtpengine and removes EAL runtime files.
+set -euo pipefail
+root=$(cd "$(dirname "$0")/../../.." && pwd)
+build=${MG_BUILD:-$root/build-perf}
+rounds=${ROUNDS:-5}
+calls_list=${CALLS:-"1000 10000"}
+scale_list=${SCALE:-"1 100"}
+rate=${RATE:-80000}
+mg_seconds=${MG_SECONDS:-2}
+re_seconds=${RE_SECONDS:-5}
+overload=${OVERLOAD:-1.5}
+do_perf=${PERF:-1}
+
+bash "$root/scripts/deps.sh"
+[ -f "$build/build.ninja" ] || meson setup "$build" --werror >/dev/null
+ninja -C "$build" tests/perf/relay/relay_bench tests/perf/relay/rtpengine_load >/dev/null
+
+work=$(mktemp -d /tmp/relay-perf.XXXXXX)
+tag="relaybench-run$$"
+rtpe_pid=""
+cleanup() {
+	if [ -n "$rtpe_pid" ] && kill -0 "$rtpe_pid" 2>/dev/null; then
+		kill "$rtpe_pid" 2>/dev/null || true
+		for _ in $(seq 50); do kill -0 "$rtpe_pid" 2>/dev/null || break; sleep 0.1; done
+		kill -9 "$rtpe_pid" 2>/dev/null || true
+	fi
+	rm -rf /var/run/dpdk/"$tag"-* 2>/dev/null || true
+	rm -rf "$work"
+}
+trap cleanup EXIT INT TERM
+
+results=$work/results
+: >"$results"
+ngport=$((22500 + $$ % 400))
+
+mg_run() { # label calls reps seconds [extra relay_bench options...]
+	local label=$1 calls=$2 reps=$3 secs=$4 n
+	shift 4
+	n=$((${n_mg:-0} + 1)); n_mg=$n
+	timeout 300 "$build/tests/perf/relay/relay_bench" --calls "$calls" --reps "$reps" \
+		--seconds "$secs" "$@" -- --no-huge -m 2048 --no-pci --no-shconf -l 0,1 \
+		--no-telemetry --log-level lib.eal:warning --file-prefix "$tag-$n" >"$work/mg.out" 2>&1 ||
+		{ cat "$work/mg.out"; echo "run.sh: relay_bench failed" >&2; exit 1; }
+	rm -rf /var/run/dpdk/"$tag-$n"
+	grep -E '^(rep|median|overload|per stream|totals|relay_bench: ok)' "$work/mg.out" | sed 's/^/    mg: /'
+	grep -E '^(REP|SUMMARY|OVERLOAD) ' "$work/mg.out" | sed "s/^/$label /" >>"$results"
+}
+
+rtpe_start() {
+	(cd "$work" && exec taskset -c 1 rtpengine --interface=127.0.0.1 \
+		--listen-ng=127.0.0.1:$ngport --table=-1 --foreground --log-stderr \
+		--port-min=10000 --port-max=60000 --num-threads=1 --media-num-threads=1 \
+		--log-level=4 >"$work/rtpengine.log" 2>&1) &
+	rtpe_pid=$!
+	for _ in $(seq 100); do
+		ss -lun | grep -q "127.0.0.1:$ngport " && return 0
+		kill -0 "$rtpe_pid" 2>/dev/null || break
+		sleep 0.1
+	done
+	cat "$work/rtpengine.log"
+	echo "run.sh: rtpengine did not start" >&2
+	exit 1
+}
+
+rtpe_stop() {
+	kill "$rtpe_pid" 2>/dev/null || true
+	for _ in $(seq 50); do kill -0 "$rtpe_pid" 2>/dev/null || break; sleep 0.1; done
+	kill -9 "$rtpe_pid" 2>/dev/null || true
+	wait "$rtpe_pid" 2>/dev/null || true
+	rtpe_pid=""
+}
+
+re_run() { # calls round
+	timeout 300 "$build/tests/perf/relay/rtpengine_load" --ng "127.0.0.1:$ngport" \
+		--calls "$1" --rate "$rate" --seconds "$re_seconds" --warmup 1 --reps 1 \
+		--pid "$rtpe_pid" --cpu 0 --prefix "r$2-c$1" >"$work/re.out" 2>&1 ||
+		{ cat "$work/re.out"; echo "run.sh: rtpengine_load failed" >&2; exit 1; }
+	grep -E '^(rep|totals)' "$work/re.out" | sed 's/^/    re: /'
+	grep -E '^(REP|SUMMARY) ' "$work/re.out" | sed "s/^/main /" >>"$results"
+}
+
+echo "== relay benchmark $(date -u +%FT%TZ) on $(nproc) cores: $(lscpu | sed -n 's/^Model name: *//p')"
+echo "   load average before: $(cut -d' ' -f1-3 /proc/loadavg)"
+for calls in $calls_list; do
+	echo "== $calls calls: $rounds rounds, interleaved"
+	rtpe_start
+	for r in $(seq "$rounds"); do
+		echo "  round $r"
+		mg_run main "$calls" 1 "$mg_seconds"
+		re_run "$calls" "$r"
+	done
+	grep -c "Too many packets" "$work/rtpengine.log" | sed 's/^/    rtpengine "Too many packets in UDP receive queue" log lines: /' || true
+	rtpe_stop
+done
+
+for calls in $scale_list; do
+	echo "== scaling point: mediagate, $calls calls"
+	mg_run scale "$calls" 3 "$mg_seconds"
+done
+
+if [ "$overload" != 0 ]; then
+	echo "== overload: mediagate, 1000 calls, offered ${overload}x its measured capacity"
+	mg_run overload 1000 3 "$mg_seconds" --overload "$overload"
+fi
+
+if [ "$do_perf" = 1 ] && command -v perf >/dev/null; then
+	echo "== perf on the worker core (lcore 1 = cpu 1), 10000 calls"
+	"$build/tests/perf/relay/relay_bench" --calls 10000 --reps 3 --seconds 2 -- --no-huge -m 2048 \
+		--no-pci --no-shconf -l 0,1 --no-telemetry --log-level lib.eal:warning \
+		--file-prefix "$tag-perf" >"$work/perf-mg.out" 2>&1 &
+	bpid=$!
+	sleep 2.5
+	wtid=""
+	for t in /proc/$bpid/task/*; do
+		[ "$(cat "$t/comm" 2>/dev/null)" = lcore-worker-1 ] && wtid=${t##*/}
+	done
+	if [ -n "$wtid" ]; then
+		perf record -e cpu-clock -t "$wtid" -o "$work/perf.data" -- sleep 4 >/dev/null 2>&1 || true
+	fi
+	wait "$bpid" || true
+	rm -rf /var/run/dpdk/"$tag-perf"
+	perf report -i "$work/perf.data" --no-children --sort symbol --stdio 2>/dev/null |
+		grep -E '^ +[0-9]' | head -20 | sed 's/^/    perf: /' || true
+fi
+
+# Medians over all repetitions of every round.
+median() { sort -g | awk '{v[NR]=$1} END{if(NR==0){print "nan"; exit} if(NR%2) print v[(NR+1)/2]; else print (v[NR/2]+v[NR/2+1])/2}'; }
+minmax() { sort -g | awk 'NR==1{mn=$1} {mx=$1} END{printf "%s-%s", mn, mx}'; }
+field() { # label kind calls key
+	grep "^$1 REP $2 calls=$3 " "$results" | tr ' ' '\n' | sed -n "s/^$4=//p"
+}
+echo
+echo "== results: medians of all repetitions (range min-max). busy-core-s: relayed packets per"
+echo "   second of worker busy cycles (mg_worker_stats, TSC); CPU-s: per second of CPU time the"
+echo "   relay actually got (schedstat run time: the worker thread; all rtpengine threads)"
+printf '%-6s | %-28s | %-28s | %-26s | %-8s | %-10s | %s\n' calls \
+	"mg Mpps/busy-core-s (range)" "mg Mpps/CPU-s (range)" "rtpengine kpps/CPU-s (range)" \
+	"re loss" "preempted" "ratio (CPU-s, busy)"
+for calls in $calls_list; do
+	mg=$(field main mediagate "$calls" per_core_pps | median)
+	mgr=$(field main mediagate "$calls" per_core_pps | awk '{printf "%.2f\n", $1/1e6}' | minmax)
+	mgc=$(field main mediagate "$calls" per_cpu_pps | median)
+	mgcr=$(field main mediagate "$calls" per_cpu_pps | awk '{printf "%.2f\n", $1/1e6}' | minmax)
+	mgp=$(field main mediagate "$calls" preempted | median)
+	re=$(field main rtpengine "$calls" per_core_pps | median)
+	rer=$(field main rtpengine "$calls" per_core_pps | awk '{printf "%.1f\n", $1/1e3}' | minmax)
+	loss=$(field main rtpengine "$calls" loss | median)
+	rep_=$(field main rtpengine "$calls" preempted | median)
+	awk -v c="$calls" -v mg="$mg" -v mgr="$mgr" -v mgc="$mgc" -v mgcr="$mgcr" -v re="$re" \
+		-v rer="$rer" -v l="$loss" -v p1="$mgp" -v p2="$rep_" 'BEGIN{
+		printf "%-6s | %-28s | %-28s | %-26s | %-8s | %-10s | %.1fx, %.1fx\n", c,
+			sprintf("%.3f (%s)", mg/1e6, mgr), sprintf("%.3f (%s)", mgc/1e6, mgcr),
+			sprintf("%.1f (%s)", re/1e3, rer), sprintf("%.2f%%", 100*l),
+			sprintf("%.0f%%/%.0f%%", 100*p1, 100*p2),
+			(re>0 ? mgc/re : 0), (re>0 ? mg/re : 0) }'
+done
+for calls in $scale_list; do
+	mg=$(field scale mediagate "$calls" per_core_pps | median)
+	mgc=$(field scale mediagate "$calls" per_cpu_pps | median)
+	awk -v c="$calls" -v mg="$mg" -v mgc="$mgc" 'BEGIN{printf "%-6s | %-28.3f | %-28.3f | (mediagate only: scaling curve)\n", c, mg/1e6, mgc/1e6}'
+done
+echo "(preempted: share of the wall time the worker / rtpengine was runnable but not running)"
+grep '^overload OVERLOAD ' "$results" | sed 's/^overload /overload: /' || true
+echo
+echo "goal: >= 5 Mpps per worker core-second and >= 50x rtpengine per core"
+echo "load average after: $(cut -d' ' -f1-3 /proc/loadavg)"
+echo "raw lines:"
+sed 's/^/  /' "$results"
