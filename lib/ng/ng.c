@@ -15,7 +15,9 @@
 #include <unistd.h>
 
 #include "bencode.h"
+#include "sdes.h"
 #include "sdp.h"
+#include "srtp.h"
 
 #define NG_MAX_NODES     4096
 #define NG_MAX_DATAGRAM  65000
@@ -72,6 +74,8 @@ struct ng_opts {
 	char direction[2][32];
 	char transport[32];
 	char contact_id[MG_EXT_MAX], instance[MG_EXT_MAX], role[16];
+	bool sdes_off;
+	uint32_t sdes_no, sdes_only; /* bit per enum mg_srtp_suite */
 };
 
 struct mg_ng *mg_ng_create(struct mg_sessions *sessions, const struct mg_profile *profile)
@@ -156,6 +160,26 @@ static bool node_is(const struct mg_bencode_node *n, const char *name)
 	return !strcmp(buf, name);
 }
 
+/* "off", "no-SUITE", "only-SUITE" (rtpengine's SDES options, from the "SDES" list or
+ * from "SDES-..." flags). Unknown options are ignored like other unknown flags. */
+static void apply_sdes_option(struct ng_opts *o, const char *opt, size_t len)
+{
+	char buf[64];
+	if (len >= sizeof(buf))
+		return;
+	memcpy(buf, opt, len);
+	buf[len] = '\0';
+	if (!strcasecmp(buf, "off")) {
+		o->sdes_off = true;
+	} else if (!strncasecmp(buf, "no-", 3) || !strncasecmp(buf, "only-", 5)) {
+		bool only = buf[0] == 'o' || buf[0] == 'O';
+		const char *name = buf + (only ? 5 : 3);
+		enum mg_srtp_suite suite = mg_srtp_suite_by_name(name, strlen(name));
+		if (suite != MG_SRTP_SUITE_NONE)
+			*(only ? &o->sdes_only : &o->sdes_no) |= 1u << suite;
+	}
+}
+
 static void apply_flag(struct ng_opts *o, const struct mg_bencode_node *f)
 {
 	char name[64];
@@ -184,6 +208,12 @@ static void apply_flag(struct ng_opts *o, const struct mg_bencode_node *f)
 		o->rtcp_mux_offer = true;
 	else if (!strcmp(name, "rtcp-mux-demux"))
 		o->rtcp_mux_demux = true;
+	else if (!strncmp(name, "sdes-", 5))
+		apply_sdes_option(o, f->str + 5, f->str_len - 5);
+	else if (!strcmp(name, "rtp/avp") || !strcmp(name, "rtp/savp") || !strcmp(name, "rtp/avpf") ||
+		 !strcmp(name, "rtp/savpf"))
+		/* Kamailio's flag string names the target profile directly */
+		snprintf(o->transport, sizeof(o->transport), "%.*s", (int)f->str_len, f->str);
 	/* Other flags (symmetric, asymmetric, port-latching, loop-protect, strict-source,
 	 * codec and DTMF options...) do not change plain relaying and are accepted. */
 }
@@ -220,6 +250,10 @@ static int read_opts(struct mg_ng *ng, const struct mg_bencode_node *root, struc
 		else if (node_is(n, "session-connection"))
 			o->replace_session_conn = true;
 	}
+	for (n = mg_bencode_child(d, mg_bencode_dict_get(d, root, "SDES")); n;
+	     n = mg_bencode_next(d, n))
+		if (n->type == MG_BEN_STR)
+			apply_sdes_option(o, n->str, n->str_len);
 	for (n = mg_bencode_child(d, mg_bencode_dict_get(d, root, "rtcp-mux")); n;
 	     n = mg_bencode_next(d, n)) {
 		if (node_is(n, "offer"))
@@ -295,7 +329,258 @@ static uint32_t advertised_address(struct mg_ng *ng, unsigned iface)
 
 static bool proto_supported(enum mg_sdp_proto p)
 {
-	return p == MG_SDP_PROTO_RTP_AVP || p == MG_SDP_PROTO_RTP_AVPF || p == MG_SDP_PROTO_UDP;
+	return p == MG_SDP_PROTO_RTP_AVP || p == MG_SDP_PROTO_RTP_AVPF || p == MG_SDP_PROTO_UDP ||
+	       p == MG_SDP_PROTO_RTP_SAVP || p == MG_SDP_PROTO_RTP_SAVPF;
+}
+
+static bool proto_is_srtp(const char *proto)
+{
+	return !strcmp(proto, "RTP/SAVP") || !strcmp(proto, "RTP/SAVPF");
+}
+
+/* --- SDES (RFC 4568) ---
+ * mediagate terminates SRTP on every SDES leg: it decrypts with the key the remote
+ * offered or answered and encrypts with a fresh key of its own, generated for that
+ * leg only. */
+
+static bool suite_allowed(const struct ng_opts *o, enum mg_srtp_suite s)
+{
+	if (s == MG_SRTP_SUITE_NONE || (o->sdes_no & (1u << s)))
+		return false;
+	return !o->sdes_only || (o->sdes_only & (1u << s));
+}
+
+/* Our preference when offering SDES to a side whose peer offered none (RTP -> SRTP). */
+static const enum mg_srtp_suite default_suites[] = {
+	MG_SRTP_AES_CM_128_HMAC_SHA1_80, MG_SRTP_AES_CM_128_HMAC_SHA1_32,
+	MG_SRTP_AEAD_AES_128_GCM,        MG_SRTP_AEAD_AES_256_GCM,
+	MG_SRTP_AES_256_CM_HMAC_SHA1_80, MG_SRTP_AES_256_CM_HMAC_SHA1_32,
+};
+
+/* Parses the section's a=crypto lines; keeps the usable ones (supported suite, one
+ * master key, allowed by the flags). Returns how many, or -1 with the answer written
+ * when a line is malformed. */
+static int collect_crypto(struct mg_ng *ng, struct mg_sdp *sdp, unsigned media,
+			  const struct ng_opts *o, struct mg_sdes_crypto *list, unsigned max,
+			  struct mg_bencode_out *out)
+{
+	unsigned cursor = 0, n = 0;
+	struct mg_sdp_str v;
+	while (mg_sdp_attr_next(sdp, (int)media, "crypto", &cursor, &v)) {
+		struct mg_sdes_crypto c;
+		enum mg_sdes_error e = mg_sdes_parse(v.ptr, v.len, &c, NULL);
+		if (e != MG_SDES_OK) {
+			mg_sdes_wipe(&c);
+			/* a suite or parameter we do not support is skipped, as RFC 4568 asks;
+			 * a broken line is an error */
+			if (c.suite == MG_SRTP_SUITE_NONE && c.suite_name[0])
+				continue;
+			error_answer(ng, out, "media %u: bad a=crypto: %s", media + 1,
+				     mg_sdes_strerror(e));
+			return -1;
+		}
+		if (c.n_keys != 1 || !suite_allowed(o, c.suite) || n == max) {
+			mg_sdes_wipe(&c);
+			continue;
+		}
+		list[n++] = c;
+	}
+	return (int)n;
+}
+
+static int build_ctx(struct mg_ng *ng, const struct mg_sdes_crypto *c, mg_srtp_ctx **out)
+{
+	struct mg_srtp_key_params params;
+	if (mg_sdes_key_params(c, 0, &params) != MG_SDES_OK)
+		return -1;
+	mg_srtp_ctx *ctx = mg_dp_srtp_ctx_alloc();
+	if (!ctx)
+		return -1;
+	if (mg_srtp_ctx_init(ctx, mg_dp_control_srtp_engine(ng->dp), &params) != 0) {
+		mg_dp_srtp_ctx_free(ctx);
+		return -1;
+	}
+	*out = ctx;
+	return 0;
+}
+
+static bool same_key(const struct mg_sdes_crypto *a, const struct mg_sdes_crypto *b)
+{
+	return a->suite == b->suite && a->tag == b->tag &&
+	       a->keys[0].key_salt_len == b->keys[0].key_salt_len &&
+	       !memcmp(a->keys[0].key_salt, b->keys[0].key_salt, a->keys[0].key_salt_len) &&
+	       a->keys[0].mki_len == b->keys[0].mki_len && a->keys[0].mki_value == b->keys[0].mki_value;
+}
+
+/* Installs the negotiated keys of one side into its leg configuration, keeping the
+ * existing contexts (and so their ROC and replay state) when the keys did not change. */
+static int set_side_keys(struct mg_ng *ng, struct mg_side_crypto *sc, struct mg_leg_cfg *cfg,
+			 const struct mg_sdes_crypto *remote, const struct mg_sdes_crypto *ours)
+{
+	bool keep_in = sc->negotiated && cfg->srtp_in && same_key(&sc->chosen_remote, remote);
+	bool keep_out = sc->negotiated && cfg->srtp_out && same_key(&sc->chosen_ours, ours);
+	mg_srtp_ctx *in = cfg->srtp_in, *out = cfg->srtp_out;
+	if (!keep_in && build_ctx(ng, remote, &in) < 0)
+		return -1;
+	if (!keep_out && build_ctx(ng, ours, &out) < 0) {
+		if (!keep_in)
+			mg_dp_srtp_ctx_free(in);
+		return -1;
+	}
+	if (&sc->chosen_remote != remote)
+		sc->chosen_remote = *remote;
+	if (&sc->chosen_ours != ours)
+		sc->chosen_ours = *ours;
+	sc->negotiated = true;
+	cfg->srtp = true;
+	cfg->srtp_in = in;
+	cfg->srtp_out = out;
+	return 0;
+}
+
+static int add_crypto_line(struct mg_sdp *sdp, unsigned media, const struct mg_sdes_crypto *c)
+{
+	char line[MG_SDES_MAX_LINE];
+	size_t n;
+	if (mg_sdes_format(c, line, sizeof(line), &n) != MG_SDES_OK)
+		return -1;
+	int rc = mg_sdp_add_attr(sdp, (int)media, "crypto", line) == MG_SDP_OK ? 0 : -1;
+	explicit_bzero(line, sizeof(line));
+	return rc;
+}
+
+/* Offer: remember what the offerer offered; offer our own keys to the other side if it
+ * is to get SRTP. */
+static int sdes_offer(struct mg_ng *ng, struct mg_call *c, unsigned i, int src, int dst,
+		      const struct ng_opts *o, const char *src_proto, const char *dst_proto,
+		      struct mg_leg_cfg *src_cfg, struct mg_leg_cfg *dst_cfg,
+		      struct mg_bencode_out *out)
+{
+	struct mg_media *m = &c->media[i];
+	struct mg_sdp *sdp = &ng->sdp;
+	enum mg_srtp_suite suites[MG_MAX_CRYPTO_OFFER];
+	unsigned n_suites = 0;
+	src_cfg->srtp = proto_is_srtp(src_proto);
+	if (src_cfg->srtp) {
+		struct mg_side_crypto *sc = mg_media_crypto(m, src);
+		if (!sc)
+			goto oom;
+		int n = collect_crypto(ng, sdp, i, o, sc->remote, MG_MAX_CRYPTO_OFFER, out);
+		if (n < 0)
+			return -1;
+		if (n == 0) {
+			error_answer(ng, out, "media %u: %s without a usable a=crypto line", i + 1,
+				     src_proto);
+			return -1;
+		}
+		sc->n_remote = (unsigned)n;
+		for (unsigned k = 0; k < sc->n_remote; k++) {
+			bool dup = false;
+			for (unsigned j = 0; j < n_suites; j++)
+				dup |= suites[j] == sc->remote[k].suite;
+			if (!dup)
+				suites[n_suites++] = sc->remote[k].suite;
+		}
+	} else {
+		for (size_t k = 0; k < sizeof(default_suites) / sizeof(default_suites[0]); k++)
+			if (suite_allowed(o, default_suites[k]))
+				suites[n_suites++] = default_suites[k];
+	}
+	mg_sdp_remove_attr(sdp, (int)i, "crypto", NULL);
+	dst_cfg->srtp = proto_is_srtp(dst_proto);
+	if (!dst_cfg->srtp)
+		return 0;
+	if (o->sdes_off || n_suites == 0) {
+		error_answer(ng, out, "media %u: %s requested but SDES is off or every suite is "
+			     "excluded", i + 1, dst_proto);
+		return -1;
+	}
+	struct mg_side_crypto *dc = mg_media_crypto(m, dst);
+	if (!dc)
+		goto oom;
+	/* A re-offer keeps the keys already offered when the suites did not change. */
+	bool same = dc->n_ours == n_suites;
+	for (unsigned k = 0; same && k < n_suites; k++)
+		same = dc->ours[k].suite == suites[k];
+	if (!same) {
+		for (unsigned k = 0; k < dc->n_ours; k++)
+			mg_sdes_wipe(&dc->ours[k]);
+		dc->n_ours = 0;
+		for (unsigned k = 0; k < n_suites; k++)
+			if (mg_sdes_generate(k + 1, suites[k], &dc->ours[dc->n_ours]) == MG_SDES_OK)
+				dc->n_ours++;
+		if (dc->n_ours != n_suites)
+			goto oom;
+	}
+	for (unsigned k = 0; k < dc->n_ours; k++)
+		if (add_crypto_line(sdp, i, &dc->ours[k]) < 0)
+			goto oom;
+	return 0;
+oom:
+	error_answer(ng, out, "media %u: cannot set up SDES keys", i + 1);
+	return -1;
+}
+
+/* Answer: the answerer picked one of our lines (or none); the offerer gets our key for
+ * the suite it offered, preferably the one the answerer chose. */
+static int sdes_answer(struct mg_ng *ng, struct mg_call *c, unsigned i, int src, int dst,
+		       const struct ng_opts *o, const char *src_proto, struct mg_leg_cfg *src_cfg,
+		       struct mg_leg_cfg *dst_cfg, struct mg_bencode_out *out)
+{
+	struct mg_media *m = &c->media[i];
+	struct mg_sdp *sdp = &ng->sdp;
+	enum mg_srtp_suite answered = MG_SRTP_SUITE_NONE;
+	if (proto_is_srtp(src_proto)) {
+		struct mg_side_crypto *sc = m->crypto[src];
+		struct mg_sdes_crypto chosen[1];
+		int n = collect_crypto(ng, sdp, i, o, chosen, 1, out);
+		if (n < 0)
+			return -1;
+		const struct mg_sdes_crypto *ours = NULL;
+		for (unsigned k = 0; sc && n == 1 && k < sc->n_ours; k++)
+			if (sc->ours[k].tag == chosen[0].tag && sc->ours[k].suite == chosen[0].suite)
+				ours = &sc->ours[k];
+		if (!ours) {
+			if (n == 1)
+				mg_sdes_wipe(&chosen[0]);
+			error_answer(ng, out, "media %u: the answer's a=crypto matches no line "
+				     "mediagate offered", i + 1);
+			return -1;
+		}
+		int rc = set_side_keys(ng, sc, src_cfg, &chosen[0], ours);
+		mg_sdes_wipe(&chosen[0]);
+		if (rc < 0)
+			goto oom;
+		answered = ours->suite;
+	} else {
+		/* plain RTP from the answerer, whatever was offered to it */
+		src_cfg->srtp = false;
+		src_cfg->srtp_in = src_cfg->srtp_out = NULL;
+	}
+	mg_sdp_remove_attr(sdp, (int)i, "crypto", NULL);
+	struct mg_side_crypto *dc = m->crypto[dst];
+	if (!dst_cfg->srtp || !dc || dc->n_remote == 0)
+		return 0;
+	const struct mg_sdes_crypto *pick = &dc->remote[0];
+	for (unsigned k = 0; k < dc->n_remote; k++)
+		if (dc->remote[k].suite == answered) {
+			pick = &dc->remote[k];
+			break;
+		}
+	struct mg_sdes_crypto ours;
+	if (dc->negotiated && dc->chosen_ours.suite == pick->suite && dc->chosen_ours.tag == pick->tag)
+		ours = dc->chosen_ours; /* re-answer: same keys, same contexts */
+	else if (mg_sdes_generate(pick->tag, pick->suite, &ours) != MG_SDES_OK)
+		goto oom;
+	int rc = set_side_keys(ng, dc, dst_cfg, pick, &ours);
+	rc = rc < 0 ? rc : add_crypto_line(sdp, i, &ours);
+	mg_sdes_wipe(&ours);
+	if (rc < 0)
+		goto oom;
+	return 0;
+oom:
+	error_answer(ng, out, "media %u: cannot set up SRTP keys", i + 1);
+	return -1;
 }
 
 static void handle_offer_answer(struct mg_ng *ng, const struct mg_bencode_node *root, bool answer,
@@ -316,9 +601,10 @@ static void handle_offer_answer(struct mg_ng *ng, const struct mg_bencode_node *
 		error_answer(ng, out, "no SDP body");
 		return;
 	}
-	if (o.transport[0] && strcmp(o.transport, "RTP/AVP") && strcmp(o.transport, "RTP/AVPF")) {
-		error_answer(ng, out, "transport-protocol %s is not supported yet (plain RTP only)",
-			     o.transport);
+	if (o.transport[0] && strcmp(o.transport, "RTP/AVP") && strcmp(o.transport, "RTP/AVPF") &&
+	    !proto_is_srtp(o.transport)) {
+		error_answer(ng, out, "transport-protocol %s is not supported (RTP/AVP(F) and "
+			     "RTP/SAVP(F) are)", o.transport);
 		return;
 	}
 	struct mg_sdp *sdp = &ng->sdp;
@@ -446,6 +732,33 @@ static void handle_offer_answer(struct mg_ng *ng, const struct mg_bencode_node *
 					rtcp_ip = ip;
 			}
 		}
+		char src_proto[32], dst_proto[32];
+		snprintf(src_proto, sizeof(src_proto), "%.*s", (int)mi.proto_text.len,
+			 mi.proto_text.ptr);
+		/* the offer may convert the profile; the answer restores the offerer's */
+		snprintf(dst_proto, sizeof(dst_proto), "%s",
+			 answer ? m->proto : o.transport[0] ? o.transport : src_proto);
+		struct mg_leg_cfg dst_cfg = m->cfg[dst];
+		int crypto_rc = answer ? sdes_answer(ng, c, i, src, dst, &o, src_proto, &cfg, &dst_cfg,
+						     out)
+				       : sdes_offer(ng, c, i, src, dst, &o, src_proto, dst_proto,
+						    &cfg, &dst_cfg, out);
+		if (crypto_rc < 0) {
+			/* contexts made for this request were never handed to a leg */
+			if (cfg.srtp_in != m->cfg[src].srtp_in)
+				mg_dp_srtp_ctx_free(cfg.srtp_in);
+			if (cfg.srtp_out != m->cfg[src].srtp_out)
+				mg_dp_srtp_ctx_free(cfg.srtp_out);
+			if (dst_cfg.srtp_in != m->cfg[dst].srtp_in)
+				mg_dp_srtp_ctx_free(dst_cfg.srtp_in);
+			if (dst_cfg.srtp_out != m->cfg[dst].srtp_out)
+				mg_dp_srtp_ctx_free(dst_cfg.srtp_out);
+			if (created)
+				mg_call_delete(ng->sessions, c);
+			return;
+		}
+		if (answer || !m->leg[dst]->published || dst_cfg.srtp != m->cfg[dst].srtp)
+			mg_call_configure(ng->sessions, c, i, dst, &dst_cfg);
 		bool changed = cfg.remote_rtp.ip != ip || cfg.remote_rtp.port != mi.port;
 		cfg.remote_rtp = (struct mg_endpoint){.ip = ip, .port = mi.port};
 		cfg.remote_rtcp = (struct mg_endpoint){.ip = rtcp_ip, .port = rtcp_port};
@@ -453,8 +766,6 @@ static void handle_offer_answer(struct mg_ng *ng, const struct mg_bencode_node *
 		/* A new address in signalling re-opens latching (re-INVITE, transfer). */
 		cfg.relatch = changed && m->leg[src]->published;
 		mg_call_configure(ng->sessions, c, i, src, &cfg);
-		if (!m->leg[dst]->published)
-			mg_call_configure(ng->sessions, c, i, dst, &m->cfg[dst]);
 		if (ip)
 			mg_dp_resolve(ng->dp, c->iface[src], ip);
 
@@ -470,8 +781,8 @@ static void handle_offer_answer(struct mg_ng *ng, const struct mg_bencode_node *
 			mg_sdp_media_set_rtcp_mux(sdp, i, true);
 		if (o.rtcp_mux_demux)
 			mg_sdp_media_set_rtcp_mux(sdp, i, false);
-		if (o.transport[0])
-			mg_sdp_media_set_proto(sdp, i, o.transport);
+		if (strcmp(dst_proto, src_proto))
+			mg_sdp_media_set_proto(sdp, i, dst_proto);
 	}
 	/* Candidates and credentials name the peer's own addresses: never forward them. */
 	mg_sdp_remove_ice(sdp, MG_SDP_ALL_SECTIONS);
@@ -524,6 +835,8 @@ static void put_stream(struct mg_ng *ng, struct mg_bencode_out *o, const struct 
 	mg_ben_str(o, "flags");
 	mg_ben_list_begin(o);
 	mg_ben_str(o, rtcp ? "RTCP" : "RTP");
+	if (cfg->srtp)
+		mg_ben_str(o, "SRTP");
 	if (l->latched)
 		mg_ben_str(o, "confirmed");
 	if (cfg->rtcp_mux)

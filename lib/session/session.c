@@ -124,7 +124,21 @@ void mg_call_delete(struct mg_sessions *s, struct mg_call *c)
 			if (c->media[i].leg[side])
 				mg_dp_leg_release(s->dp, c->media[i].leg[side]);
 	mg_sessions_unlock(s);
+	for (unsigned i = 0; i < MG_CALL_MAX_MEDIA; i++)
+		for (int side = 0; side < 2; side++)
+			if (c->media[i].crypto[side]) {
+				/* key material never lingers in freed memory */
+				explicit_bzero(c->media[i].crypto[side], sizeof(struct mg_side_crypto));
+				free(c->media[i].crypto[side]);
+			}
 	free(c);
+}
+
+struct mg_side_crypto *mg_media_crypto(struct mg_media *m, int side)
+{
+	if (!m->crypto[side])
+		m->crypto[side] = calloc(1, sizeof(struct mg_side_crypto));
+	return m->crypto[side];
 }
 
 int mg_call_media_ensure(struct mg_sessions *s, struct mg_call *c, unsigned i)

@@ -10,6 +10,7 @@
 #include <time.h>
 
 #include "dataplane.h"
+#include "sdes.h"
 
 #define MG_CALL_ID_MAX   128
 #define MG_TAG_MAX       128
@@ -19,12 +20,27 @@
 /* Side 0 is the offerer (from-tag of the first offer), side 1 the answerer. */
 enum { MG_SIDE_OFFERER = 0, MG_SIDE_ANSWERER = 1 };
 
+#define MG_MAX_CRYPTO_OFFER 6
+
+/* SDES state of one side of a media stream (control lcore only; holds key material and
+ * is wiped when the call goes). "remote" keys encrypt what the remote sends us; "ours"
+ * encrypt what we send it. */
+struct mg_side_crypto {
+	unsigned n_remote;                       /* what the remote offered */
+	struct mg_sdes_crypto remote[MG_MAX_CRYPTO_OFFER];
+	unsigned n_ours;                         /* what we offered to the remote */
+	struct mg_sdes_crypto ours[MG_MAX_CRYPTO_OFFER];
+	bool negotiated;                         /* chosen_* valid */
+	struct mg_sdes_crypto chosen_remote, chosen_ours;
+};
+
 struct mg_media {
 	char type[16];      /* audio, video, ... */
 	char proto[24];     /* as offered */
 	bool rejected;      /* port 0 */
 	struct mg_leg *leg[2];
 	struct mg_leg_cfg cfg[2]; /* last configuration sent for each side */
+	struct mg_side_crypto *crypto[2]; /* SDES state, for SRTP sides only */
 };
 
 struct mg_call {
@@ -66,6 +82,9 @@ int mg_call_media_ensure(struct mg_sessions *s, struct mg_call *c, unsigned i);
 /* Publishes (first time) or updates the configuration of one side's leg. */
 int mg_call_configure(struct mg_sessions *s, struct mg_call *c, unsigned i, int side,
 		      const struct mg_leg_cfg *cfg);
+
+/* SDES state of one side, allocated on first use; NULL when out of memory. */
+struct mg_side_crypto *mg_media_crypto(struct mg_media *m, int side);
 
 /* Iteration in creation order (call under lock from other threads). */
 struct mg_call *mg_call_first(struct mg_sessions *s);

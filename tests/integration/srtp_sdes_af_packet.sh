@@ -1,0 +1,154 @@
+#!/usr/bin/env bash
+# SDES-SRTP through mediagate on af_packet, driven by rtpengine-ng-client, with
+# libsrtp2-based peers (tests/tools/srtp_peer, independent of mediagate's engine):
+#  1. SRTP <-> SRTP (AES_CM_128_HMAC_SHA1_80 and AEAD_AES_128_GCM): mediagate decrypts
+#     with each side's key and encrypts with fresh keys of its own, one per leg.
+#  2. SRTP <-> RTP (transport-protocol RTP/AVP towards B).
+#  3. R2: forged and replayed packets dropped and counted per leg; an SRTP leg whose
+#     keys were never negotiated gets nothing, never plaintext.
+set -euo pipefail
+root=${MG_ROOT:-$(cd "$(dirname "$0")/../.." && pwd)}
+build=${MG_BUILD:-$root/build}
+source "$root/scripts/lib/netns.sh"
+id="mgs$$"
+prefix="mgtests$$"
+ngport=$((20000 + ($$ + 13) % 10000))
+work=$(mktemp -d)
+mg_pid=""
+cleanup() {
+	[ -n "$mg_pid" ] && kill "$mg_pid" 2>/dev/null && wait "$mg_pid" 2>/dev/null
+	mg_lan_down "$id"
+	rm -rf "$work" "/var/run/dpdk/$prefix"
+}
+trap cleanup EXIT
+fail() { echo "FAIL: $*"; echo "--- mediagate log"; tail -20 "$work/mg.log"; exit 1; }
+ok() { echo "ok: $*"; }
+
+mg_lan_up "$id"
+ip netns exec "${id}core" "$build/app/mediagate/mediagate" --profile af_packet \
+	--set eal.file_prefix="$prefix" --set control.ng_listen="127.0.0.1:$ngport" >"$work/mg.log" 2>&1 &
+mg_pid=$!
+mg_wait_ng "${id}core" "$ngport" || fail "mediagate did not answer ng ping"
+NG=(ip netns exec "${id}core" timeout 5 rtpengine-ng-client --proxy-address=127.0.0.1 --proxy-port="$ngport")
+tel() { printf '%s\n' "$1" | timeout 5 dpdk-telemetry.py -f "$prefix"; }
+new_sdp() { sed -n '/^New SDP/,/^----->8/p' "$1"; }
+new_port() { new_sdp "$1" | grep -m1 -oP '^m=audio \K[0-9]+'; }
+crypto_key() { # file tag -> base64 key||salt of that a=crypto line in the new SDP
+	new_sdp "$1" | grep -m1 -oP "^a=crypto:$2 \S+ inline:\K[A-Za-z0-9+/=]+"
+}
+key() { head -c "$1" /dev/urandom | base64 -w0; }
+peer=$build/tests/tools/srtp_peer
+
+sdp_srtp() { # ip port suite key (rtcp-mux: the peers send and expect SRTCP on the RTP port)
+	printf 'v=0\r\no=- 1 1 IN IP4 %s\r\ns=-\r\nc=IN IP4 %s\r\nt=0 0\r\nm=audio %s RTP/SAVP 0\r\na=rtcp-mux\r\na=crypto:1 %s inline:%s\r\n' "$1" "$1" "$2" "$3" "$4"
+}
+
+# --- 1. SRTP <-> SRTP, two suites ---
+for suite in AES_CM_128_HMAC_SHA1_80 AEAD_AES_128_GCM; do
+	case $suite in AEAD_AES_128_GCM) klen=28 ;; *) klen=30 ;; esac
+	ka=$(key $klen); kb=$(key $klen)
+	call="s2s-$suite"
+	"${NG[@]}" offer --call-id="$call" --from-tag=a --sdp="$(sdp_srtp 10.91.0.2 4000 $suite "$ka")" >"$work/o" || fail "offer $suite"
+	grep -q "^m=audio [0-9]* RTP/SAVP" <(new_sdp "$work/o") || fail "offer to B is not RTP/SAVP"
+	tag=$(new_sdp "$work/o" | grep -m1 -oP "^a=crypto:\K[0-9]+(?= $suite )") || fail "no $suite line offered to B"
+	k_mb=$(crypto_key "$work/o" "$tag")
+	[ "$k_mb" != "$ka" ] || fail "mediagate passed A's key through instead of its own"
+	"${NG[@]}" answer --call-id="$call" --from-tag=a --to-tag=b \
+		--sdp="$(printf 'v=0\r\no=- 1 1 IN IP4 10.91.0.3\r\ns=-\r\nc=IN IP4 10.91.0.3\r\nt=0 0\r\nm=audio 5000 RTP/SAVP 0\r\na=rtcp-mux\r\na=crypto:%s %s inline:%s\r\n' "$tag" $suite "$kb")" >"$work/a" || fail "answer $suite"
+	k_ma=$(crypto_key "$work/a" 1)
+	[ -n "$k_ma" ] && [ "$k_ma" != "$kb" ] && [ "$k_ma" != "$k_mb" ] || fail "keys not fresh per leg"
+	pa=$(new_port "$work/a"); pb=$(new_port "$work/o")
+	ip netns exec "${id}a" "$peer" --bind 10.91.0.2:4000 --to "10.91.0.1:$pa" --suite $suite \
+		--send-key "$ka" --recv-key "$k_ma" --ssrc 0xa1 --expect-ssrc 0xb1 --count 100 \
+		--interval 0.01 --start-delay 0.3 --linger 1 --rtcp-every 10 >"$work/a.json" &
+	p1=$!
+	ip netns exec "${id}b" "$peer" --bind 10.91.0.3:5000 --to "10.91.0.1:$pb" --suite $suite \
+		--send-key "$kb" --recv-key "$k_mb" --ssrc 0xb1 --expect-ssrc 0xa1 --count 100 \
+		--interval 0.01 --start-delay 0.3 --linger 1 --rtcp-every 10 >"$work/b.json" &
+	p2=$!
+	wait $p1 $p2
+	cat "$work/a.json" "$work/b.json"
+	python3 - "$work/a.json" "$work/b.json" <<'PY' || fail "SRTP media ($suite)"
+import json, sys
+for p in sys.argv[1:]:
+    r = json.load(open(p))
+    assert r["received"] >= 95 and r["intact"] == r["received"], r
+    assert r["unprotect_failed"] == 0 and r["rtcp"] >= 9 and r["rtcp_failed"] == 0, r
+PY
+	ok "SRTP<->SRTP $suite: both ways intact, SRTCP too, fresh keys per leg"
+	"${NG[@]}" delete --call-id="$call" >/dev/null
+done
+
+# --- 2. SRTP (A) <-> RTP (B) ---
+ka=$(key 30)
+"${NG[@]}" offer --call-id=s2r --from-tag=a --protocol=RTP/AVP \
+	--sdp="$(sdp_srtp 10.91.0.2 4002 AES_CM_128_HMAC_SHA1_80 "$ka")" >"$work/o" || fail "offer s2r"
+new_sdp "$work/o" | grep -q "^m=audio [0-9]* RTP/AVP 0" || fail "offer to B not converted to RTP/AVP"
+new_sdp "$work/o" | grep -q "^a=crypto" && fail "a=crypto leaked to the plain side"
+"${NG[@]}" answer --call-id=s2r --from-tag=a --to-tag=b \
+	--sdp=$'v=0\r\no=- 1 1 IN IP4 10.91.0.3\r\ns=-\r\nc=IN IP4 10.91.0.3\r\nt=0 0\r\nm=audio 5002 RTP/AVP 0\r\n' >"$work/a" || fail "answer s2r"
+new_sdp "$work/a" | grep -q "^m=audio [0-9]* RTP/SAVP 0" || fail "answer to A not RTP/SAVP"
+k_ma=$(crypto_key "$work/a" 1)
+[ -n "$k_ma" ] || fail "no key for A in the answer"
+pa=$(new_port "$work/a"); pb=$(new_port "$work/o")
+ip netns exec "${id}a" "$peer" --bind 10.91.0.2:4002 --to "10.91.0.1:$pa" --send-key "$ka" \
+	--recv-key "$k_ma" --ssrc 0xa2 --expect-ssrc 0xb2 --count 100 --interval 0.01 \
+	--start-delay 0.3 --linger 1 --forge 7 --replay 5 >"$work/a.json" &
+p1=$!
+ip netns exec "${id}b" python3 "$root/tests/tools/rtp_peer.py" --bind 10.91.0.3:5002 --to "10.91.0.1:$pb" \
+	--ssrc 0xb2 --expect-ssrc 0xa2 --count 100 --interval 0.01 --start-delay 0.3 --linger 1.2 >"$work/b.json" &
+p2=$!
+wait $p1 $p2
+cat "$work/a.json" "$work/b.json"
+python3 - "$work/a.json" "$work/b.json" <<'PY' || fail "SRTP<->RTP media"
+import json, sys
+a, b = (json.load(open(p)) for p in sys.argv[1:])
+assert a["received"] >= 95 and a["intact"] == a["received"] and a["unprotect_failed"] == 0, a
+# B (plain) gets exactly the 100 genuine packets: no forged or replayed one
+assert b["received"] == 100 and b["intact"] == 100 and b["bad"] == 0, b
+PY
+tel /mediagate/session,s2r >"$work/s.json"
+python3 - "$work/s.json" <<'PY' || fail "R2 counters"
+import json, sys
+s = json.load(open(sys.argv[1]))["/mediagate/session"]["offerer"]
+print({k: v for k, v in s.items() if k.startswith("drop_srtp")})
+assert s["drop_srtp_auth_failed"] == 7, s
+assert s["drop_srtp_replayed"] == 5, s
+assert s["rtp_in_packets"] == 100, s
+PY
+ok "SRTP<->RTP both ways; 7 forged and 5 replayed packets dropped and counted on A's leg"
+
+# --- 3. an SRTP leg without negotiated keys never gets plaintext ---
+"${NG[@]}" offer --call-id=nokey --from-tag=a --protocol=RTP/SAVP \
+	--sdp=$'v=0\r\no=- 1 1 IN IP4 10.91.0.2\r\ns=-\r\nc=IN IP4 10.91.0.2\r\nt=0 0\r\nm=audio 4004 RTP/AVP 0\r\n' >"$work/o" || fail "offer nokey"
+pb=$(new_port "$work/o")
+# B's answer claims SRTP but carries no key: refused with a clear error
+"${NG[@]}" answer --call-id=nokey --from-tag=a --to-tag=b \
+	--sdp=$'v=0\r\no=- 1 1 IN IP4 10.91.0.3\r\ns=-\r\nc=IN IP4 10.91.0.3\r\nt=0 0\r\nm=audio 5004 RTP/SAVP 0\r\n' >"$work/a" 2>&1 \
+	&& fail "an SRTP answer without a=crypto was accepted"
+grep -q "matches no line" "$work/a" || fail "no clear error for the crypto-less answer"
+# Now try to push plaintext at the SRTP leg from both ends: A sends plain RTP into its
+# own (plain) leg, which relays towards B's SRTP leg; B sends plain RTP into its leg.
+pa=$(tel /mediagate/session,nokey | python3 -c 'import json,sys; print(json.load(sys.stdin)["/mediagate/session"]["offerer"]["local_rtp_port"])')
+ip netns exec "${id}b" python3 "$root/tests/tools/rtp_peer.py" --bind 10.91.0.3:5004 --to "10.91.0.1:$pb" \
+	--ssrc 0xb3 --count 20 --interval 0.005 --start-delay 0.2 --linger 0.8 >"$work/b.json" &
+p2=$!
+ip netns exec "${id}a" python3 "$root/tests/tools/rtp_peer.py" --bind 10.91.0.2:4004 --to "10.91.0.1:$pa" \
+	--ssrc 0xa3 --count 10 --interval 0.005 --start-delay 0.3 --linger 0.3 >/dev/null
+wait $p2
+tel /mediagate/session,nokey >"$work/s.json"
+python3 - "$work/s.json" "$work/b.json" <<'PY' || fail "plaintext check"
+import json, sys
+s = json.load(open(sys.argv[1]))["/mediagate/session"]
+b = json.load(open(sys.argv[2]))
+ans = s["answerer"]
+print({k: v for k, v in ans.items() if "srtp" in k or "packets" in k})
+assert ans["rtp_out_packets"] == 0, "something was sent to the SRTP leg"
+# B's own 20 (cannot be authenticated) and A's 10 (cannot be protected for B)
+assert ans["drop_srtp_no_key"] == 30, ans
+assert s["offerer"]["rtp_in_packets"] == 10, s["offerer"]
+assert b["received"] == 0, b
+PY
+ok "no key on an SRTP leg: every packet dropped (srtp_no_key), nothing sent in plaintext"
+kill -0 "$mg_pid" || fail "mediagate died"
+echo "PASS srtp_sdes_af_packet"
