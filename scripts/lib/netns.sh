@@ -62,3 +62,36 @@ mg_wait_ng() {
 	done
 	return 1
 }
+
+# mg_sip_up ID      (after mg_lan_up ID) adds namespace ${ID}sip for a SIP proxy, deployed
+#                   as operators do: its SIP side on the LAN, its ng side on a private link
+#                   to mediagate's control plane (the ng socket is a kernel UDP socket in
+#                   ${ID}core, whose kernel has no address on the LAN: 10.91.0.1 is DPDK's):
+#                     proxy  10.91.0.10/24 on veth ps, bridged into the LAN
+#                     ng link  ${ID}core ngc 10.99.0.1/30 <-> ${ID}sip ngp 10.99.0.2/30
+#                   so mediagate runs with control.ng_listen=10.99.0.1:PORT and
+#                   control.ng_allow=10.99.0.2/32.
+# mg_sip_down ID    removes ${ID}sip (the links go with it).
+mg_sip_up() {
+	local id=$1
+	mg_sip_down "$id" 2>/dev/null
+	ip netns add "${id}sip"
+	ip link add ps netns "${id}sip" type veth peer name vs netns "${id}lan"
+	ip -n "${id}lan" link set vs master br0
+	ip -n "${id}lan" link set vs up
+	ip -n "${id}sip" addr add 10.91.0.10/24 dev ps
+	ip link add ngp netns "${id}sip" type veth peer name ngc netns "${id}core"
+	ip -n "${id}sip" addr add 10.99.0.2/30 dev ngp
+	ip -n "${id}core" addr add 10.99.0.1/30 dev ngc
+	ip -n "${id}sip" link set lo up
+	ip -n "${id}sip" link set ps up
+	ip -n "${id}sip" link set ngp up
+	ip -n "${id}core" link set ngc up
+	# same checksum rule as the peers' veths (see the top of this file)
+	ip netns exec "${id}sip" ethtool -K ps tx off >/dev/null
+	ip netns exec "${id}sip" ethtool -K ngp tx off >/dev/null
+}
+
+mg_sip_down() {
+	ip netns del "${1}sip" 2>/dev/null || true
+}
