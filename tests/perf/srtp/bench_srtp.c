@@ -141,6 +141,8 @@ int main(int argc, char **argv)
 		snprintf(label, sizeof(label), "%.*s", (int)(n < 63 ? n : 63), impl);
 		library_path = impl + n + 1;
 	}
+	if (is_mg && !lookahead)
+		snprintf(label, sizeof(label), "mg-%s", pipeline);
 	const enum mg_srtp_suite suite =
 	    is_gcm ? MG_SRTP_AEAD_AES_128_GCM : MG_SRTP_AES_CM_128_HMAC_SHA1_80;
 	const struct mg_srtp_suite_info *info = mg_srtp_suite_info(suite);

@@ -46,11 +46,16 @@ $BENCH libsrtp-debian:"$DEB_LIB" cm 160 1 protect 1 0.01 | grep INFO | tee -a "$
 
 for round in $(seq 1 "$ROUNDS"); do
 	echo "round $round/$ROUNDS" >&2
+	echo "# round $round load $(cut -d' ' -f1-3 /proc/loadavg)" >>"$RAW"
 	for op in protect unprotect; do
 		for streams in 1 10000; do
 			for payload in 160 1200; do
 				for suite in cm gcm; do
 					$BENCH mg $suite $payload $streams $op "$REPS" "$SECS" | grep RESULT >>"$RAW"
+					# the same engine without the one-burst lookahead (bursts of 32 only)
+					[ "$streams" = 1 ] ||
+						$BENCH mg $suite $payload $streams $op "$REPS" "$SECS" auto none |
+						grep RESULT >>"$RAW"
 					$BENCH libsrtp-openssl:"$OSSL_LIB" $suite $payload $streams $op "$REPS" "$SECS" |
 						grep RESULT >>"$RAW"
 					if [ "$streams" = 1 ] || [ "$SKIP_DEBIAN_10K" = 0 ]; then
@@ -78,12 +83,13 @@ for line in open(sys.argv[1]):
     runs[key + (f["impl"],)].append(float(f["ns_per_pkt"]))
 names = {"cm": "AES_CM_128_HMAC_SHA1_80", "gcm": "AEAD_AES_128_GCM"}
 print("| op | suite | payload | streams | mediagate ns/pkt | libsrtp2+OpenSSL ns/pkt | "
-      "libsrtp2 Debian (NSS) ns/pkt | x vs OpenSSL build | x vs Debian | samples |")
-print("|---|---|---|---|---|---|---|---|---|---|")
+      "libsrtp2 Debian (NSS) ns/pkt | x vs OpenSSL build | x vs Debian | "
+      "mediagate without lookahead ns/pkt (x vs OpenSSL build) | samples |")
+print("|---|---|---|---|---|---|---|---|---|---|---|")
 keys = sorted({k[:4] for k in runs}, key=lambda k: (k[0] != "protect", k[1], k[3], k[2]))
 for k in keys:
     med = {}
-    for impl in ("mg", "libsrtp-openssl", "libsrtp-debian"):
+    for impl in ("mg", "libsrtp-openssl", "libsrtp-debian", "mg-none"):
         v = runs.get(k + (impl,))
         med[impl] = statistics.median(v) if v else None
     def fmt(x):
@@ -91,9 +97,13 @@ for k in keys:
     def ratio(x):
         return "-" if x is None or not med["mg"] else f"{x / med['mg']:.1f}x"
     n = "/".join(str(len(runs.get(k + (i,), []))) for i in ("mg", "libsrtp-openssl", "libsrtp-debian"))
+    nolook = "-"
+    if med["mg-none"] and med["libsrtp-openssl"]:
+        nolook = f"{med['mg-none']:.0f} ({med['libsrtp-openssl'] / med['mg-none']:.1f}x)"
     print(f"| {k[0]} | {names[k[1]]} | {k[2]} | {k[3]} | {fmt(med['mg'])} | "
           f"{fmt(med['libsrtp-openssl'])} | {fmt(med['libsrtp-debian'])} | "
-          f"{ratio(med['libsrtp-openssl'])} | {ratio(med['libsrtp-debian'])} | {n} |")
+          f"{ratio(med['libsrtp-openssl'])} | {ratio(med['libsrtp-debian'])} | "
+          f"{nolook} | {n} |")
 goal = [(op, s, 160, 10000) for op in ("protect", "unprotect") for s in ("cm", "gcm")]
 print()
 for k in goal:
@@ -102,4 +112,24 @@ for k in goal:
         r = statistics.median(o) / statistics.median(m)
         print(f"P1 goal {k[0]} {names[k[1]]} 160 B 10,000 streams: {r:.1f}x vs libsrtp2+OpenSSL "
               f"(goal >= 5x): {'MET' if r >= 5 else 'NOT MET'}")
+# per-round ratios: both measured minutes apart at most, so they share the host's load
+print()
+rounds = defaultdict(lambda: defaultdict(list))
+cur = 0
+for line in open(sys.argv[1]):
+    if line.startswith("# round"):
+        cur = int(line.split()[2])
+    if line.startswith("RESULT"):
+        f = dict(kv.split("=", 1) for kv in line.split()[1:])
+        if f["payload"] == "160" and f["streams"] == "10000":
+            rounds[(f["op"], f["suite"])][(cur, f["impl"])].append(float(f["ns_per_pkt"]))
+for k, v in sorted(rounds.items()):
+    rs = []
+    for r in sorted({c for c, _ in v}):
+        m, o = v.get((r, "mg")), v.get((r, "libsrtp-openssl"))
+        if m and o:
+            rs.append(statistics.median(o) / statistics.median(m))
+    if rs:
+        print(f"per-round ratio {k[0]} {names[k[1]]} 160 B 10,000: "
+              + " ".join(f"{x:.1f}" for x in rs) + f" (median {statistics.median(rs):.1f}x)")
 PY
