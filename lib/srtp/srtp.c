@@ -1,5 +1,6 @@
 /* SRTP / SRTCP engine on Intel IPsec-MB 1.3 bursts. See srtp.h and docs/srtp.md. */
 #include <errno.h>
+#include <stddef.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -316,6 +317,8 @@ static int init_config(mg_srtp_ctx *ctx, const struct mg_srtp_key_params *params
 		ctx->srtp_limit = params->lifetime;
 	if (params->lifetime && params->lifetime < ctx->srtcp_limit)
 		ctx->srtcp_limit = (uint32_t)params->lifetime;
+	ctx->srtp_remaining = ctx->srtp_limit;
+	ctx->srtcp_remaining = ctx->srtcp_limit;
 	*info_out = info;
 	return 0;
 }
@@ -373,20 +376,30 @@ void mg_srtp_ctx_wipe(mg_srtp_ctx *ctx)
 void mg_srtp_ctx_set_packet_limits_for_test(mg_srtp_ctx *ctx, uint64_t srtp_limit,
 					    uint32_t srtcp_limit)
 {
+	uint64_t srtp_used = ctx->srtp_limit - ctx->srtp_remaining;
+	uint32_t srtcp_used = ctx->srtcp_limit - ctx->srtcp_remaining;
 	ctx->srtp_limit = srtp_limit;
 	ctx->srtcp_limit = srtcp_limit;
+	ctx->srtp_remaining = srtp_limit > srtp_used ? srtp_limit - srtp_used : 0;
+	ctx->srtcp_remaining = srtcp_limit > srtcp_used ? srtcp_limit - srtcp_used : 0;
 }
 
 struct mg_srtp_counters mg_srtp_ctx_counters(const mg_srtp_ctx *ctx)
 {
 	/* the ok counts are the lifetime counters on line 0: no extra line per packet */
 	struct mg_srtp_counters counters = ctx->counters;
-	counters.srtp_ok = ctx->srtp_packets;
-	counters.srtcp_ok = ctx->srtcp_packets;
+	counters.srtp_ok = ctx->srtp_limit - ctx->srtp_remaining;
+	counters.srtcp_ok = ctx->srtcp_limit - ctx->srtcp_remaining;
 	return counters;
 }
 
 /* ---------------------------------------------------------------- per-SSRC state */
+
+/* RTP state of an SSRC slot: slot 0 lives in line 0 of the context. */
+static inline struct mg_srtp_rtp_state *rtp_state(mg_srtp_ctx *ctx, int slot)
+{
+	return slot == 0 ? &ctx->rtp_first : &ctx->rtp_other[slot - 1];
+}
 
 static inline int find_ssrc_slot(const mg_srtp_ctx *ctx, uint32_t ssrc)
 {
@@ -405,21 +418,21 @@ static int install_ssrc_slot(mg_srtp_ctx *ctx, uint32_t ssrc)
 			victim = i;
 			goto take;
 		}
-		if ((int32_t)(ctx->ssrc_last_use[i] - ctx->ssrc_last_use[victim]) < 0)
+		if ((int8_t)(uint8_t)(ctx->ssrc_last_use[i] - ctx->ssrc_last_use[victim]) < 0)
 			victim = i;
 	}
 	ctx->counters.ssrc_replaced++;
 take:
-	memset(&ctx->ssrc_state[victim], 0, sizeof(ctx->ssrc_state[victim]));
+	memset(rtp_state(ctx, victim), 0, sizeof(struct mg_srtp_rtp_state));
+	memset(&ctx->rtcp[victim], 0, sizeof(ctx->rtcp[victim]));
 	ctx->ssrc_ids[victim] = ssrc;
 	ctx->ssrc_in_use |= (uint8_t)(1u << victim);
 	return victim;
 }
 
-static inline struct mg_srtp_ssrc_state *touch_slot(mg_srtp_ctx *ctx, int slot)
+static inline void touch_slot(mg_srtp_ctx *ctx, int slot)
 {
 	ctx->ssrc_last_use[slot] = ++ctx->lru_clock;
-	return &ctx->ssrc_state[slot];
 }
 
 int mg_srtp_ctx_set_roc(mg_srtp_ctx *ctx, uint32_t ssrc, uint32_t roc)
@@ -429,11 +442,12 @@ int mg_srtp_ctx_set_roc(mg_srtp_ctx *ctx, uint32_t ssrc, uint32_t roc)
 	int slot = find_ssrc_slot(ctx, ssrc);
 	if (slot < 0)
 		slot = install_ssrc_slot(ctx, ssrc);
-	struct mg_srtp_ssrc_state *state = touch_slot(ctx, slot);
+	touch_slot(ctx, slot);
+	struct mg_srtp_rtp_state *state = rtp_state(ctx, slot);
 	state->roc = roc;
 	state->highest_seq = 0;
-	state->rtp_started = 0;
-	state->rtp_window[0] = state->rtp_window[1] = 0;
+	state->started = 0;
+	state->window[0] = state->window[1] = 0;
 	return 0;
 }
 
@@ -442,17 +456,17 @@ int mg_srtp_ctx_get_roc(const mg_srtp_ctx *ctx, uint32_t ssrc, uint32_t *roc)
 	int slot = ctx ? find_ssrc_slot(ctx, ssrc) : -1;
 	if (slot < 0)
 		return -ENOENT;
-	*roc = ctx->ssrc_state[slot].roc;
+	*roc = rtp_state((mg_srtp_ctx *)ctx, slot)->roc;
 	return 0;
 }
 
 /* RFC 3711 Appendix A: guess the index of seq from the highest index seen. Returns false if
  * the guess would lie before index 0. */
-static inline bool estimate_rtp_index(const struct mg_srtp_ssrc_state *state, uint16_t seq,
+static inline bool estimate_rtp_index(const struct mg_srtp_rtp_state *state, uint16_t seq,
 				      uint64_t *index)
 {
 	uint32_t roc = state->roc;
-	if (state->rtp_started) {
+	if (state->started) {
 		uint16_t s_l = state->highest_seq;
 		if (s_l < 0x8000) {
 			if ((int)seq - (int)s_l > 0x8000) {
@@ -468,7 +482,7 @@ static inline bool estimate_rtp_index(const struct mg_srtp_ssrc_state *state, ui
 	return true;
 }
 
-static inline uint64_t highest_rtp_index(const struct mg_srtp_ssrc_state *state)
+static inline uint64_t highest_rtp_index(const struct mg_srtp_rtp_state *state)
 {
 	return (uint64_t)state->roc << 16 | state->highest_seq;
 }
@@ -647,24 +661,25 @@ static inline enum mg_srtp_status prepare_rtp_protect(mg_srtp_ctx *ctx, struct m
 		return MG_SRTP_ERR_MALFORMED;
 	if ((uint64_t)pkt->len + ctx->srtp_tag_len + ctx->mki_len > pkt->capacity)
 		return MG_SRTP_ERR_NO_ROOM;
-	if (ctx->srtp_packets >= ctx->srtp_limit)
+	if (ctx->srtp_remaining == 0)
 		return MG_SRTP_ERR_KEY_EXHAUSTED;
 
 	uint32_t ssrc = load_be32(data + 8);
 	int slot = find_ssrc_slot(ctx, ssrc);
 	if (slot < 0)
 		slot = install_ssrc_slot(ctx, ssrc);
-	struct mg_srtp_ssrc_state *state = touch_slot(ctx, slot);
+	touch_slot(ctx, slot);
+	struct mg_srtp_rtp_state *state = rtp_state(ctx, slot);
 	uint64_t index;
 	if (!estimate_rtp_index(state, load_be16(data + 2), &index))
 		return MG_SRTP_ERR_TOO_OLD;
 	/* the sender keeps the highest index it sent so the ROC follows the sequence wrap */
-	if (!state->rtp_started || index > highest_rtp_index(state)) {
+	if (!state->started || index > highest_rtp_index(state)) {
 		state->roc = (uint32_t)(index >> 16);
 		state->highest_seq = (uint16_t)index;
-		state->rtp_started = 1;
+		state->started = 1;
 	}
-	ctx->srtp_packets++;
+	ctx->srtp_remaining--;
 
 	scratch->index = index;
 	scratch->enc_start = header_len;
@@ -698,18 +713,18 @@ static inline enum mg_srtp_status prepare_rtp_unprotect(mg_srtp_ctx *ctx, struct
 	const uint8_t *mki = ctx->is_aead ? data + pkt->len - ctx->mki_len : data + protected_end;
 	if (ctx->mki_len && !ct_equal(mki, ctx->mki, ctx->mki_len))
 		return MG_SRTP_ERR_MKI;
-	if (ctx->srtp_packets >= ctx->srtp_limit)
+	if (ctx->srtp_remaining == 0)
 		return MG_SRTP_ERR_KEY_EXHAUSTED;
 
 	uint32_t ssrc = load_be32(data + 8);
 	int slot = find_ssrc_slot(ctx, ssrc);
-	static const struct mg_srtp_ssrc_state fresh_state;
-	const struct mg_srtp_ssrc_state *state = slot >= 0 ? &ctx->ssrc_state[slot] : &fresh_state;
+	static const struct mg_srtp_rtp_state fresh_state;
+	const struct mg_srtp_rtp_state *state = slot >= 0 ? rtp_state(ctx, slot) : &fresh_state;
 	uint64_t index;
 	if (!estimate_rtp_index(state, load_be16(data + 2), &index))
 		return MG_SRTP_ERR_TOO_OLD;
 	enum mg_srtp_status replay =
-	    replay_check(state->rtp_started, highest_rtp_index(state), state->rtp_window, index);
+	    replay_check(state->started, highest_rtp_index(state), state->window, index);
 	if (replay != MG_SRTP_OK)
 		return replay;
 
@@ -741,19 +756,20 @@ static inline enum mg_srtp_status prepare_rtcp_protect(mg_srtp_ctx *ctx, struct 
 	if ((uint64_t)pkt->len + SRTCP_INDEX_LEN + ctx->srtcp_tag_len + ctx->mki_len >
 	    pkt->capacity)
 		return MG_SRTP_ERR_NO_ROOM;
-	if (ctx->srtcp_packets >= ctx->srtcp_limit)
+	if (ctx->srtcp_remaining == 0)
 		return MG_SRTP_ERR_KEY_EXHAUSTED;
 	uint32_t ssrc = load_be32(data + 4);
 	int slot = find_ssrc_slot(ctx, ssrc);
 	if (slot < 0)
 		slot = install_ssrc_slot(ctx, ssrc);
-	struct mg_srtp_ssrc_state *state = touch_slot(ctx, slot);
+	touch_slot(ctx, slot);
+	struct mg_srtp_rtcp_state *state = &ctx->rtcp[slot];
 	/* libsrtp and RFC 3711: the first SRTCP index sent is 1; 2^31 - 1 is the last */
-	if (state->rtcp_index >= SRTCP_INDEX_MASK)
+	if (state->index >= SRTCP_INDEX_MASK)
 		return MG_SRTP_ERR_KEY_EXHAUSTED;
-	uint32_t index = ++state->rtcp_index;
-	state->rtcp_started = 1;
-	ctx->srtcp_packets++;
+	uint32_t index = ++state->index;
+	state->started = 1;
+	ctx->srtcp_remaining--;
 
 	scratch->index = index;
 	scratch->enc_start = RTCP_HEADER_LEN;
@@ -797,15 +813,15 @@ static inline enum mg_srtp_status prepare_rtcp_unprotect(mg_srtp_ctx *ctx, struc
 	/* unencrypted SRTCP (E = 0) is never negotiated (UNENCRYPTED_SRTCP is refused) */
 	if (!(e_and_index & SRTCP_E_BIT))
 		return MG_SRTP_ERR_MALFORMED;
-	if (ctx->srtcp_packets >= ctx->srtcp_limit)
+	if (ctx->srtcp_remaining == 0)
 		return MG_SRTP_ERR_KEY_EXHAUSTED;
 	uint32_t index = e_and_index & SRTCP_INDEX_MASK;
 	uint32_t ssrc = load_be32(data + 4);
 	int slot = find_ssrc_slot(ctx, ssrc);
 	if (slot >= 0) {
-		const struct mg_srtp_ssrc_state *state = &ctx->ssrc_state[slot];
+		const struct mg_srtp_rtcp_state *state = &ctx->rtcp[slot];
 		enum mg_srtp_status replay =
-		    replay_check(state->rtcp_started, state->rtcp_index, state->rtcp_window, index);
+		    replay_check(state->started, state->index, state->window, index);
 		if (replay != MG_SRTP_OK)
 			return replay;
 	}
@@ -884,29 +900,32 @@ static inline enum mg_srtp_status complete_unprotect(mg_srtp_ctx *ctx, struct mg
 	int slot = find_ssrc_slot(ctx, scratch->ssrc);
 	if (slot < 0)
 		slot = install_ssrc_slot(ctx, scratch->ssrc);
-	struct mg_srtp_ssrc_state *state = touch_slot(ctx, slot);
+	touch_slot(ctx, slot);
 	if (rtcp) {
-		status = replay_check(state->rtcp_started, state->rtcp_index, state->rtcp_window,
-				      scratch->index);
+		struct mg_srtp_rtcp_state *state = &ctx->rtcp[slot];
+		status = replay_check(state->started, state->index, state->window, scratch->index);
+		if (status == MG_SRTP_OK && ctx->srtcp_remaining == 0)
+			status = MG_SRTP_ERR_KEY_EXHAUSTED; /* used up earlier in this burst */
 		if (status != MG_SRTP_OK)
 			goto reject;
-		if (replay_commit(state->rtcp_started, state->rtcp_index, state->rtcp_window,
-				  scratch->index))
-			state->rtcp_index = (uint32_t)scratch->index;
-		state->rtcp_started = 1;
-		ctx->srtcp_packets++;
+		if (replay_commit(state->started, state->index, state->window, scratch->index))
+			state->index = (uint32_t)scratch->index;
+		state->started = 1;
+		ctx->srtcp_remaining--;
 	} else {
+		struct mg_srtp_rtp_state *state = rtp_state(ctx, slot);
 		uint64_t highest = highest_rtp_index(state);
-		status =
-		    replay_check(state->rtp_started, highest, state->rtp_window, scratch->index);
+		status = replay_check(state->started, highest, state->window, scratch->index);
+		if (status == MG_SRTP_OK && ctx->srtp_remaining == 0)
+			status = MG_SRTP_ERR_KEY_EXHAUSTED; /* used up earlier in this burst */
 		if (status != MG_SRTP_OK)
 			goto reject;
-		if (replay_commit(state->rtp_started, highest, state->rtp_window, scratch->index)) {
+		if (replay_commit(state->started, highest, state->window, scratch->index)) {
 			state->roc = (uint32_t)(scratch->index >> 16);
 			state->highest_seq = (uint16_t)scratch->index;
 		}
-		state->rtp_started = 1;
-		ctx->srtp_packets++;
+		state->started = 1;
+		ctx->srtp_remaining--;
 	}
 	pkt->len = protected_end;
 	return MG_SRTP_OK;
@@ -929,7 +948,9 @@ static inline void prefetch_head(const mg_srtp_ctx *ctx, const uint8_t *data, bo
 {
 	const char *keys = (const char *)(rtcp ? &ctx->srtcp : &ctx->srtp);
 	__builtin_prefetch(ctx, 1, 3);
-	__builtin_prefetch(&ctx->ssrc_state[0], 1, 3);
+	if (rtcp) /* other SSRCs' RTP state, RTCP state and limits */
+		for (unsigned off = 64; off < offsetof(mg_srtp_ctx, srtp); off += 64)
+			__builtin_prefetch((const char *)ctx + off, 1, 3);
 	for (unsigned off = 0; off < 256; off += 64) /* AES-CM-128 keys, GCM round keys */
 		__builtin_prefetch(keys + off, 0, 3);
 	__builtin_prefetch(data, 1, 3);

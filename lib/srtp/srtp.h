@@ -96,18 +96,22 @@ struct mg_srtp_key_params {
 	uint64_t lifetime;
 };
 
-/* Per-SSRC state; private to the implementation. */
-struct mg_srtp_ssrc_state {
-	uint32_t roc;	      /* SRTP rollover counter */
-	uint16_t highest_seq; /* receiver: highest seq authenticated; sender: last sent */
-	uint8_t rtp_started;
-	uint8_t rtcp_started;
-	uint32_t rtcp_index; /* sender: last SRTCP index sent; receiver: highest accepted */
-	uint32_t reserved;
-	uint64_t rtp_window[2]; /* bit i = highest index - i received */
-	uint64_t rtcp_window[2];
-	uint8_t pad[8];
-} __attribute__((aligned(64)));
+/* Per-SSRC state, private to the implementation. RTP and RTCP halves are kept apart so the
+ * RTP state of the first SSRC fits in line 0 of the context. */
+struct mg_srtp_rtp_state {
+	uint64_t window[2];   /* bit i = (highest index - i) received, 128 packets */
+	uint32_t roc;	      /* rollover counter of the highest index */
+	uint16_t highest_seq; /* receiver: highest authenticated; sender: highest sent */
+	uint8_t started;
+	uint8_t reserved;
+};
+
+struct mg_srtp_rtcp_state {
+	uint64_t window[2];
+	uint32_t index; /* sender: last SRTCP index sent; receiver: highest accepted */
+	uint8_t started;
+	uint8_t reserved[3];
+};
 
 /* Packed so that an AES-128 key set is exactly 4 cache lines: AES round keys (11 or 15 x
  * 16 B), the SHA-1 states after the HMAC inner and outer pad blocks (32 B each, 20 used),
@@ -126,26 +130,31 @@ union mg_srtp_session_keys {
 	struct mg_srtp_gcm_keys gcm;
 } __attribute__((aligned(64)));
 
-/* One direction of one leg. Fields are private: use the functions below. Hot data first:
- * line 0 is configuration + SSRC lookup, then per-SSRC state, then SRTP keys; SRTCP keys and
- * counters last (cold). */
+/* One direction of one leg. Fields are private: use the functions below. Line 0 holds all
+ * an RTP packet of the first SSRC needs besides its keys (configuration, SSRC lookup, packet
+ * budget, that SSRC's RTP state); then the other SSRCs, RTCP state and limits; then the SRTP
+ * keys; SRTCP keys, failure counters and MKI last (cold). */
 typedef struct mg_srtp_ctx {
+	/* line 0 */
 	uint8_t suite;
 	uint8_t key_len;
 	uint8_t srtp_tag_len;
 	uint8_t srtcp_tag_len;
 	uint8_t is_aead;
 	uint8_t mki_len;
-	uint8_t ssrc_in_use; /* bitmask of ssrc_state slots */
+	uint8_t ssrc_in_use; /* bitmask of SSRC slots */
 	uint8_t initialized;
 	uint32_t ssrc_ids[MG_SRTP_SSRC_SLOTS];
-	uint32_t ssrc_last_use[MG_SRTP_SSRC_SLOTS];
-	uint32_t lru_clock;
-	uint64_t srtp_packets; /* packets processed with this master key */
+	uint64_t srtp_remaining; /* SRTP packets this master key may still process */
+	uint8_t ssrc_last_use[MG_SRTP_SSRC_SLOTS]; /* 8-bit LRU stamps (approximate, wrap) */
+	uint8_t lru_clock;
+	uint8_t reserved[3];
+	struct mg_srtp_rtp_state rtp_first; /* RTP state of SSRC slot 0 */
+	/* line 1 on */
+	struct mg_srtp_rtp_state rtp_other[MG_SRTP_SSRC_SLOTS - 1]; /* slots 1.. */
+	struct mg_srtp_rtcp_state rtcp[MG_SRTP_SSRC_SLOTS];
 	uint64_t srtp_limit;
-	/* line 1: the first SSRC's state, next to line 0 (most legs have one SSRC) */
-	struct mg_srtp_ssrc_state ssrc_state[MG_SRTP_SSRC_SLOTS];
-	uint32_t srtcp_packets;
+	uint32_t srtcp_remaining;
 	uint32_t srtcp_limit;
 	/* 128-byte aligned: the 4 lines of an AES-CM-128 key set are two adjacent-line pairs */
 	union mg_srtp_session_keys srtp __attribute__((aligned(128)));

@@ -232,6 +232,27 @@ static void test_key_exhaustion(enum mg_srtp_suite suite)
 	CHECK(mg_srtp_ctx_counters(tx).failed[MG_SRTP_ERR_KEY_EXHAUSTED] == 4, "tx counter");
 	CHECK(mg_srtp_ctx_counters(rx).failed[MG_SRTP_ERR_KEY_EXHAUSTED] == 2, "rx counter");
 
+	/* the limit is also enforced inside one burst: 6 authentic packets, 4 left */
+	{
+		mg_srtp_ctx *btx = new_ctx(suite, key_salt, 0), *brx = new_ctx(suite, key_salt, 0);
+		mg_srtp_ctx_set_packet_limits_for_test(brx, 4, 4);
+		struct mg_srtp_pkt burst[6];
+		uint8_t st[6];
+		for (int i = 0; i < 6; i++) {
+			lens[i] = test_make_rtp(packets[i], (uint16_t)(100 + i), 0, 9, 0, 20);
+			burst[i] = (struct mg_srtp_pkt){packets[i], lens[i], BUF, btx};
+		}
+		CHECK(mg_srtp_protect_burst(engine, burst, 6, st) == 6, "burst protect");
+		for (int i = 0; i < 6; i++)
+			burst[i].ctx = brx;
+		CHECK(mg_srtp_unprotect_burst(engine, burst, 6, st) == 4, "burst exhaustion");
+		CHECK(st[4] == MG_SRTP_ERR_KEY_EXHAUSTED && st[5] == MG_SRTP_ERR_KEY_EXHAUSTED,
+		      "burst exhaustion statuses %u %u", st[4], st[5]);
+		CHECK(mg_srtp_ctx_counters(brx).srtp_ok == 4, "ok = 4");
+		free(btx);
+		free(brx);
+	}
+
 	/* a=crypto lifetime: 2^2 packets */
 	const struct mg_srtp_suite_info *info = mg_srtp_suite_info(suite);
 	struct mg_srtp_key_params kp = {.suite = suite,
