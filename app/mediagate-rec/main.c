@@ -45,6 +45,7 @@ static const char usage[] =
     "  deliver [--until-empty [--timeout SECONDS]] [--max-send-rate BYTES_PER_S]\n"
     "  search|list --instance I [--contact C] [--ani N] [--from YYYY-MM-DD] [--to YYYY-MM-DD]\n"
     "  get --instance I (--contact C | --object-key K) [--out FILE|-]\n"
+    "  recover [--instance I]  re-seal recordings whose writer died, marked partial\n"
     "  status\n"
     "  audit verify\n";
 
@@ -222,6 +223,16 @@ static int cmd_keys(const struct options *o, const char *sub)
 		mg_keys_list(keys, print_key, keys);
 		mg_keys_close(keys);
 		return 0;
+	}
+	static const char *const known[] = {
+	    "create", "describe",	   "rotate",	      "set-rotation", "disable",
+	    "enable", "schedule-deletion", "cancel-deletion", "grant",	      "revoke"};
+	bool is_known = false;
+	for (size_t i = 0; i < sizeof(known) / sizeof(known[0]); i++)
+		is_known = is_known || strcmp(sub, known[i]) == 0;
+	if (!is_known) {
+		mg_keys_close(keys);
+		return fail(2, "unknown keys command '%s' (see --help)", sub);
 	}
 	if (need(o->instance, "--instance")) {
 		mg_keys_close(keys);
