@@ -63,7 +63,8 @@ mg_run() { # label calls reps seconds [extra relay_bench options...]
 }
 
 rtpe_start() {
-	(cd "$work" && exec taskset -c 1 rtpengine --interface=127.0.0.1 \
+	# rtpengine holds 4 sockets per call (RTP + RTCP per side, even with rtcp-mux).
+	(cd "$work" && ulimit -n "$(ulimit -Hn)" && exec taskset -c 1 rtpengine --interface=127.0.0.1 \
 		--listen-ng=127.0.0.1:$ngport --table=-1 --foreground --log-stderr \
 		--port-min=10000 --port-max=60000 --num-threads=1 --media-num-threads=1 \
 		--log-level=4 >"$work/rtpengine.log" 2>&1) &
@@ -96,14 +97,32 @@ re_run() { # calls round
 }
 
 echo "== relay benchmark $(date -u +%FT%TZ) on $(nproc) cores: $(lscpu | sed -n 's/^Model name: *//p')"
+if git -C "$root" rev-parse HEAD >/dev/null 2>&1; then
+	echo "   source: $(git -C "$root" rev-parse --short HEAD)$(git -C "$root" status --porcelain lib app | grep -q . && echo ' + uncommitted changes in lib/ or app/')"
+elif [ -f "$root/.source-commit" ]; then
+	echo "   source: export of $(cat "$root/.source-commit")"
+fi
+echo "   rtpengine: $(dpkg-query -W -f='${Version}' rtpengine-daemon 2>/dev/null), DPDK $(dpkg-query -W -f='${Version}' libdpdk-dev 2>/dev/null)"
 echo "   load average before: $(cut -d' ' -f1-3 /proc/loadavg)"
+# rtpengine needs 4 descriptors per call; where the hard RLIMIT_NOFILE cannot hold the
+# calls (a container's limit cannot be raised), it gets as many calls as fit.
+fd_limit=$(ulimit -Hn)
+re_max=1000000
+[ "$fd_limit" = unlimited ] || re_max=$(( (fd_limit - 400) / 4 / 100 * 100 ))
 for calls in $calls_list; do
-	echo "== $calls calls: $rounds rounds, interleaved"
+	re_calls=$calls
+	if [ "$calls" -gt "$re_max" ]; then
+		re_calls=$re_max
+		echo "NOTE: rtpengine gets $re_calls calls, not $calls: it needs 4 descriptors per call and" \
+			"the hard open-files limit here is $fd_limit (not raisable in this container)"
+	fi
+	echo "$re_calls" >"$work/recalls-$calls"
+	echo "== $calls calls (rtpengine: $re_calls): $rounds rounds, interleaved"
 	rtpe_start
 	for r in $(seq "$rounds"); do
 		echo "  round $r"
 		mg_run main "$calls" 1 "$mg_seconds"
-		re_run "$calls" "$r"
+		re_run "$re_calls" "$r"
 	done
 	grep -c "Too many packets" "$work/rtpengine.log" | sed 's/^/    rtpengine "Too many packets in UDP receive queue" log lines: /' || true
 	rtpe_stop
@@ -128,7 +147,7 @@ if [ "$do_perf" = 1 ] && command -v perf >/dev/null; then
 	sleep 2.5
 	wtid=""
 	for t in /proc/$bpid/task/*; do
-		[ "$(cat "$t/comm" 2>/dev/null)" = lcore-worker-1 ] && wtid=${t##*/}
+		[ "$(cat "$t/comm" 2>/dev/null)" = rte-worker-1 ] && wtid=${t##*/}
 	done
 	if [ -n "$wtid" ]; then
 		perf record -e cpu-clock -t "$wtid" -o "$work/perf.data" -- sleep 4 >/dev/null 2>&1 || true
@@ -149,7 +168,7 @@ echo
 echo "== results: medians of all repetitions (range min-max). busy-core-s: relayed packets per"
 echo "   second of worker busy cycles (mg_worker_stats, TSC); CPU-s: per second of CPU time the"
 echo "   relay actually got (schedstat run time: the worker thread; all rtpengine threads)"
-printf '%-6s | %-28s | %-28s | %-26s | %-8s | %-10s | %s\n' calls \
+printf '%-10s | %-28s | %-28s | %-26s | %-8s | %-10s | %s\n' calls \
 	"mg Mpps/busy-core-s (range)" "mg Mpps/CPU-s (range)" "rtpengine kpps/CPU-s (range)" \
 	"re loss" "preempted" "ratio (CPU-s, busy)"
 for calls in $calls_list; do
@@ -158,13 +177,15 @@ for calls in $calls_list; do
 	mgc=$(field main mediagate "$calls" per_cpu_pps | median)
 	mgcr=$(field main mediagate "$calls" per_cpu_pps | awk '{printf "%.2f\n", $1/1e6}' | minmax)
 	mgp=$(field main mediagate "$calls" preempted | median)
-	re=$(field main rtpengine "$calls" per_core_pps | median)
-	rer=$(field main rtpengine "$calls" per_core_pps | awk '{printf "%.1f\n", $1/1e3}' | minmax)
-	loss=$(field main rtpengine "$calls" loss | median)
-	rep_=$(field main rtpengine "$calls" preempted | median)
+	rc=$(cat "$work/recalls-$calls")
+	re=$(field main rtpengine "$rc" per_core_pps | median)
+	rer=$(field main rtpengine "$rc" per_core_pps | awk '{printf "%.1f\n", $1/1e3}' | minmax)
+	loss=$(field main rtpengine "$rc" loss | median)
+	rep_=$(field main rtpengine "$rc" preempted | median)
+	[ "$rc" = "$calls" ] || calls="$calls/$rc"
 	awk -v c="$calls" -v mg="$mg" -v mgr="$mgr" -v mgc="$mgc" -v mgcr="$mgcr" -v re="$re" \
 		-v rer="$rer" -v l="$loss" -v p1="$mgp" -v p2="$rep_" 'BEGIN{
-		printf "%-6s | %-28s | %-28s | %-26s | %-8s | %-10s | %.1fx, %.1fx\n", c,
+		printf "%-10s | %-28s | %-28s | %-26s | %-8s | %-10s | %.1fx, %.1fx\n", c,
 			sprintf("%.3f (%s)", mg/1e6, mgr), sprintf("%.3f (%s)", mgc/1e6, mgcr),
 			sprintf("%.1f (%s)", re/1e3, rer), sprintf("%.2f%%", 100*l),
 			sprintf("%.0f%%/%.0f%%", 100*p1, 100*p2),
@@ -173,9 +194,10 @@ done
 for calls in $scale_list; do
 	mg=$(field scale mediagate "$calls" per_core_pps | median)
 	mgc=$(field scale mediagate "$calls" per_cpu_pps | median)
-	awk -v c="$calls" -v mg="$mg" -v mgc="$mgc" 'BEGIN{printf "%-6s | %-28.3f | %-28.3f | (mediagate only: scaling curve)\n", c, mg/1e6, mgc/1e6}'
+	awk -v c="$calls" -v mg="$mg" -v mgc="$mgc" 'BEGIN{printf "%-10s | %-28.3f | %-28.3f | (mediagate only: scaling curve)\n", c, mg/1e6, mgc/1e6}'
 done
-echo "(preempted: share of the wall time the worker / rtpengine was runnable but not running)"
+echo "(calls a/b: mediagate a calls, rtpengine b calls; preempted: share of the wall time the"
+echo " worker / rtpengine threads were runnable but not running: other load on the machine)"
 grep '^overload OVERLOAD ' "$results" | sed 's/^overload /overload: /' || true
 echo
 echo "goal: >= 5 Mpps per worker core-second and >= 50x rtpengine per core"
