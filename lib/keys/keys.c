@@ -141,6 +141,18 @@ static bool name_ok(const char *s, size_t max, bool allow_empty)
 	return !strstr(s, "..");
 }
 
+/* Accounts and instances also appear in file names, object keys and grant constraints
+ * (where ',' '=' '*' have meaning): letters, digits, '-', '_', '.' only. */
+static bool plain_id(const char *s, size_t max)
+{
+	if (!s || !*s || strlen(s) >= max || strcmp(s, ".") == 0 || strcmp(s, "..") == 0)
+		return false;
+	for (const char *p = s; *p; p++)
+		if (!isalnum((unsigned char)*p) && !strchr("-_.", *p))
+			return false;
+	return true;
+}
+
 static void hex_encode(const uint8_t *in, size_t len, char *out)
 {
 	static const char digits[] = "0123456789abcdef";
@@ -881,9 +893,7 @@ int mg_keys_create(struct mg_keys *k, const char *principal, const char *account
 		   const char *instance, unsigned rotation_days, char key_id[MG_KEYS_ID_MAX])
 {
 	if (!k || !name_ok(principal, MG_KEYS_NAME_MAX, false) ||
-	    !name_ok(account, MG_KEYS_NAME_MAX, false) ||
-	    !name_ok(instance, MG_KEYS_NAME_MAX - 8, false) || strchr(instance, '/') ||
-	    strchr(instance, '*'))
+	    !plain_id(account, MG_KEYS_NAME_MAX) || !plain_id(instance, MG_KEYS_NAME_MAX - 8))
 		return MG_KEYS_ERR_ARG;
 	if (rotation_days == 0)
 		rotation_days = MG_KEYS_ROTATION_DAYS_DEFAULT;
