@@ -4,10 +4,10 @@
  *
  *   bench_srtp mg <cm|gcm> <payload> <streams> <protect|unprotect> [reps] [seconds] [arch]
  *              [pipeline]
- *      pipeline = lookahead (default): bursts of 32, mg_srtp_prefetch_burst() of burst k+1
- *                 before burst k is processed (what a worker holding the next rx burst does);
- *                 none: bursts of 32, no lookahead; section: one call with all 256 packets
- *                 (the engine pipelines its 32-packet chunks itself)
+ *      pipeline = none (default): bursts of 32, nothing else;
+ *                 lookahead: bursts of 32, mg_srtp_prefetch_burst() of burst k+1 before burst
+ *                 k is processed (what a worker holding the next rx burst could do);
+ *                 section: one call with all 256 packets (the engine pipelines its chunks)
  *   bench_srtp <label>:<path to libsrtp2.so> <cm|gcm> <payload> <streams> <op> [reps] [seconds]
  *              (e.g. libsrtp-nss:/usr/lib/x86_64-linux-gnu/libsrtp2.so.1)
  *
@@ -130,7 +130,7 @@ int main(int argc, char **argv)
 	const int reps = argc > 6 ? atoi(argv[6]) : 5;
 	const double seconds = argc > 7 ? atof(argv[7]) : 0.3;
 	const char *arch_name = argc > 8 ? argv[8] : "auto";
-	const char *pipeline = argc > 9 ? argv[9] : "lookahead";
+	const char *pipeline = argc > 9 ? argv[9] : "none";
 	const bool lookahead = !strcmp(pipeline, "lookahead");
 	const unsigned call_size = !strcmp(pipeline, "section") ? SECTION : BURST;
 	const bool is_mg = !strcmp(impl, "mg");
@@ -141,7 +141,7 @@ int main(int argc, char **argv)
 		snprintf(label, sizeof(label), "%.*s", (int)(n < 63 ? n : 63), impl);
 		library_path = impl + n + 1;
 	}
-	if (is_mg && !lookahead)
+	if (is_mg && strcmp(pipeline, "none"))
 		snprintf(label, sizeof(label), "mg-%s", pipeline);
 	const enum mg_srtp_suite suite =
 	    is_gcm ? MG_SRTP_AEAD_AES_128_GCM : MG_SRTP_AES_CM_128_HMAC_SHA1_80;
