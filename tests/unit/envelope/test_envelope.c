@@ -351,6 +351,54 @@ static void test_tamper(void)
 	free(sealed.data);
 }
 
+static int failing_sink_calls;
+static int failing_sink(void *arg, const void *bytes, size_t len)
+{
+	(void)arg;
+	(void)bytes;
+	(void)len;
+	return ++failing_sink_calls > 1 ? -1 : 0; /* header accepted, first frame refused */
+}
+
+static void test_misuse(void)
+{
+	struct mg_envelope_writer *w;
+	uint8_t plain[300] = {0};
+	int rc = mg_envelope_writer_open(&w, &context, &data_key, 64, failing_sink, NULL);
+	CHECK(rc == 0, "open with failing sink");
+	rc = mg_envelope_writer_write(w, plain, sizeof(plain));
+	CHECK(rc == MG_ENVELOPE_ERR_SINK, "sink failure reported: %s", mg_envelope_strerror(rc));
+	rc = mg_envelope_writer_write(w, plain, 1);
+	CHECK(rc == MG_ENVELOPE_ERR_SINK, "sink failure is sticky");
+	rc = mg_envelope_writer_finish(w, 0);
+	CHECK(rc == MG_ENVELOPE_ERR_SINK, "finish reports the earlier failure");
+	struct mg_envelope_context missing = context;
+	missing.object_path = NULL;
+	struct buf out = {0};
+	CHECK(mg_envelope_writer_open(&w, &missing, &data_key, 0, buf_sink, &out) ==
+		  MG_ENVELOPE_ERR_ARG,
+	      "context field missing refused");
+	CHECK(mg_envelope_writer_open(&w, &context, &data_key, 63, buf_sink, &out) ==
+		  MG_ENVELOPE_ERR_ARG,
+	      "frame length below minimum refused");
+	struct buf sealed = seal(plain, sizeof(plain), 64, 0, 1000);
+	struct mg_envelope_reader *r;
+	sealed.pos = 0;
+	CHECK(mg_envelope_reader_open(&r, buf_source, &sealed) == 0, "reader open");
+	uint8_t tmp[10];
+	CHECK(mg_envelope_reader_read(r, tmp, sizeof(tmp)) == MG_ENVELOPE_ERR_STATE,
+	      "read before set_key refused");
+	mg_envelope_reader_free(r);
+	struct buf junk = {0};
+	buf_sink(&junk, "RIFF\x24\x00\x00\x00WAVEfmt ", 16);
+	CHECK(mg_envelope_reader_open(&r, buf_source, &junk) == MG_ENVELOPE_ERR_FORMAT,
+	      "a plain WAV is not a sealed recording");
+	printf("misuse: sticky sink failure, bad arguments, read before key, plain WAV: ok\n");
+	free(junk.data);
+	free(sealed.data);
+	free(out.data);
+}
+
 int main(void)
 {
 	RAND_bytes(data_key.key, sizeof(data_key.key));
@@ -360,6 +408,7 @@ int main(void)
 	data_key.wrap_info_len = 5;
 	test_round_trips();
 	test_tamper();
+	test_misuse();
 	printf("%s: %d failure(s)\n", failures ? "FAIL" : "PASS", failures);
 	return failures ? 1 : 0;
 }
