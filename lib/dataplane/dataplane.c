@@ -155,10 +155,10 @@ struct mg_dataplane *mg_dp_create(const struct mg_profile *profile, char *err, s
 	dp->cmd_pool = rte_mempool_create("mg_cmds", 8191, sizeof(struct mg_cmd), 64, 0, NULL,
 					  NULL, NULL, NULL, (int)rte_socket_id(), 0);
 	dp->slow_ring = rte_ring_create("mg_slow", 4096, (int)rte_socket_id(), RING_F_SC_DEQ);
-	dp->resolve_ring = rte_ring_create("mg_resolve", 1024, (int)rte_socket_id(), RING_F_SC_DEQ);
+	dp->hold_ring = rte_ring_create("mg_hold", 1024, (int)rte_socket_id(), RING_F_SC_DEQ);
 	dp->return_ring = rte_ring_create("mg_return", ring_legs, (int)rte_socket_id(),
 					  RING_F_SC_DEQ);
-	if (!dp->pool || !dp->cmd_pool || !dp->slow_ring || !dp->resolve_ring || !dp->return_ring) {
+	if (!dp->pool || !dp->cmd_pool || !dp->slow_ring || !dp->hold_ring || !dp->return_ring) {
 		err_out(err, errlen, "cannot create mbuf pool or rings (%s); with --no-huge give -m "
 			"enough memory for media.mbufs", rte_strerror(rte_errno));
 		goto fail;
@@ -213,6 +213,9 @@ void mg_dp_destroy(struct mg_dataplane *dp)
 	if (!dp)
 		return;
 	mg_dp_stop(dp);
+	for (unsigned i = 0; i < dp->n_held; i++)
+		rte_pktmbuf_free(dp->held[i].m);
+	dp->n_held = 0;
 	for (unsigned i = 0; i < dp->n_ifaces; i++) {
 		if (dp->ifaces[i].n_rxq) {
 			rte_eth_dev_stop(dp->ifaces[i].port_id);
@@ -234,7 +237,7 @@ void mg_dp_destroy(struct mg_dataplane *dp)
 	if (dp->neighbors)
 		mg_neigh_free(dp);
 	rte_ring_free(dp->slow_ring);
-	rte_ring_free(dp->resolve_ring);
+	rte_ring_free(dp->hold_ring);
 	rte_ring_free(dp->return_ring);
 	rte_mempool_free(dp->cmd_pool);
 	rte_mempool_free(dp->pool);
@@ -488,6 +491,68 @@ void mg_dp_resolve(struct mg_dataplane *dp, unsigned iface, uint32_t ip)
 	control_tx(dp, iface, m);
 }
 
+#define HOLD_PER_HOP  8  /* like the kernel's unresolved-neighbour queue */
+#define HOLD_SECONDS  1
+
+/* Sends held packets for (iface, ip) now that its MAC is known. */
+static void release_held(struct mg_dataplane *dp, unsigned iface, uint32_t ip,
+			 const struct mg_mac *mac)
+{
+	unsigned k = 0;
+	for (unsigned i = 0; i < dp->n_held; i++) {
+		struct mg_held *h = &dp->held[i];
+		if (h->iface == iface && h->hop == ip) {
+			memcpy(rte_pktmbuf_mtod(h->m, uint8_t *), mac->b, 6);
+			dp->control.neighbor_held_sent++;
+			control_tx(dp, iface, h->m);
+		} else {
+			dp->held[k++] = *h;
+		}
+	}
+	dp->n_held = k;
+}
+
+static void hold_packet(struct mg_dataplane *dp, struct rte_mbuf *m)
+{
+	struct mg_mbuf_meta *meta = mg_meta(m);
+	uint32_t hop = meta->info.dst_ip;
+	struct mg_mac mac;
+	dp->control.neighbor_misses++;
+	if (mg_neigh_lookup(dp, meta->iface, hop, &mac) == 0) { /* resolved meanwhile */
+		memcpy(rte_pktmbuf_mtod(m, uint8_t *), mac.b, 6);
+		dp->control.neighbor_held_sent++;
+		control_tx(dp, meta->iface, m);
+		return;
+	}
+	unsigned same = 0;
+	for (unsigned i = 0; i < dp->n_held; i++)
+		same += dp->held[i].iface == meta->iface && dp->held[i].hop == hop;
+	if (same >= HOLD_PER_HOP || dp->n_held == RTE_DIM(dp->held)) {
+		dp->control.neighbor_held_dropped++;
+		rte_pktmbuf_free(m);
+	} else {
+		dp->held[dp->n_held++] = (struct mg_held){.m = m, .hop = hop, .iface = meta->iface,
+							 .since = rte_rdtsc()};
+	}
+	mg_dp_resolve(dp, meta->iface, hop);
+}
+
+/* Drops what waited too long for a neighbor that never answered. */
+static void expire_held(struct mg_dataplane *dp)
+{
+	uint64_t now = rte_rdtsc(), limit = HOLD_SECONDS * dp->tsc_hz;
+	unsigned k = 0;
+	for (unsigned i = 0; i < dp->n_held; i++) {
+		if (now - dp->held[i].since > limit) {
+			dp->control.neighbor_held_dropped++;
+			rte_pktmbuf_free(dp->held[i].m);
+		} else {
+			dp->held[k++] = dp->held[i];
+		}
+	}
+	dp->n_held = k;
+}
+
 static void handle_arp(struct mg_dataplane *dp, struct rte_mbuf *m, unsigned iface)
 {
 	struct mg_iface *ifc = &dp->ifaces[iface];
@@ -501,6 +566,7 @@ static void handle_arp(struct mg_dataplane *dp, struct rte_mbuf *m, unsigned ifa
 	}
 	/* Whoever talks ARP to us is a neighbor we will likely answer. */
 	mg_neigh_set(dp, iface, arp.spa, &arp.sha);
+	release_held(dp, iface, arp.spa, &arp.sha);
 	dp->control.arp_replies_learned += arp.op == MG_ARP_REPLY;
 	if (arp.op != MG_ARP_REQUEST) {
 		rte_pktmbuf_free(m);
@@ -553,13 +619,12 @@ unsigned mg_dp_control_poll(struct mg_dataplane *dp)
 	for (unsigned i = 0; i < n; i++)
 		handle_slow(dp, objs[i]);
 	total += n;
-	n = rte_ring_sc_dequeue_burst(dp->resolve_ring, objs, 64, NULL);
-	for (unsigned i = 0; i < n; i++) {
-		uint64_t v = (uintptr_t)objs[i];
-		dp->control.neighbor_misses++;
-		mg_dp_resolve(dp, (unsigned)(v >> 32), (uint32_t)v);
-	}
+	n = rte_ring_sc_dequeue_burst(dp->hold_ring, objs, 64, NULL);
+	for (unsigned i = 0; i < n; i++)
+		hold_packet(dp, objs[i]);
 	total += n;
+	if (dp->n_held)
+		expire_held(dp);
 	n = rte_ring_sc_dequeue_burst(dp->return_ring, objs, 64, NULL);
 	for (unsigned i = 0; i < n; i++) {
 		uintptr_t v = (uintptr_t)objs[i];

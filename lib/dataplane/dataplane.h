@@ -123,7 +123,8 @@ struct mg_control_stats {
 	uint64_t arp_requests_answered, arp_replies_learned, arp_requests_sent, arp_ignored;
 	uint64_t icmp_echo_answered, icmp_ignored;
 	uint64_t stun_received, dtls_received, other_slow;
-	uint64_t neighbor_misses;
+	uint64_t neighbor_misses;   /* packets that had to wait for ARP */
+	uint64_t neighbor_held_sent, neighbor_held_dropped; /* ... sent once resolved, or not */
 	uint64_t tx_drops;
 	uint64_t rx_missed; /* summed from the ports: packets the NIC dropped (overload) */
 };

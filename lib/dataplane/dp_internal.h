@@ -89,7 +89,7 @@ struct mg_dataplane {
 	struct rte_mempool *pool;
 	struct rte_mempool *cmd_pool;
 	struct rte_ring *slow_ring;    /* workers -> control: ARP, ICMP, STUN, DTLS */
-	struct rte_ring *resolve_ring; /* workers -> control: next hops without a MAC */
+	struct rte_ring *hold_ring;    /* workers -> control: packets to next hops without a MAC */
 	struct rte_ring *return_ring;  /* workers -> control: legs (and tagged SRTP contexts)
 					* no longer referenced */
 	mg_srtp_engine *control_srtp;
@@ -97,6 +97,14 @@ struct mg_dataplane {
 	uint64_t tsc_hz;
 	unsigned legs_in_use;
 	struct mg_control_stats control;
+	/* packets waiting for ARP (control lcore only) */
+	unsigned n_held;
+	struct mg_held {
+		struct rte_mbuf *m;
+		uint32_t hop;
+		uint8_t iface;
+		uint64_t since;
+	} held[256];
 	bool started;
 };
 

@@ -280,6 +280,7 @@ static void stage_send(struct mg_dataplane *dp, struct mg_worker *w, struct in_f
 	uint16_t src_port;
 	const struct mg_latch *out_latch;
 	struct mg_endpoint dst;
+	uint32_t held = 0;
 	if (unlikely(!peer || egress_of(peer, f->rtcp, &src_port, &out_latch, &dst) < 0)) {
 		f->leg->stats.drops[MG_LEG_DROP_NO_PEER]++;
 		drop(m);
@@ -291,14 +292,13 @@ static void stage_send(struct mg_dataplane *dp, struct mg_worker *w, struct in_f
 		t.dst_mac = out_latch->mac;
 	} else {
 		uint32_t hop = mg_next_hop(out_if, dst.ip);
-		if (unlikely(!hop || mg_neigh_lookup(dp, peer->iface, hop, &t.dst_mac) < 0)) {
+		if (unlikely(!hop)) {
 			f->leg->stats.drops[MG_LEG_DROP_NO_NEIGHBOR]++;
-			if (hop)
-				rte_ring_mp_enqueue(dp->resolve_ring,
-						    (void *)(uintptr_t)((uint64_t)peer->iface << 32 | hop));
 			drop(m);
 			return;
 		}
+		if (unlikely(mg_neigh_lookup(dp, peer->iface, hop, &t.dst_mac) < 0))
+			held = hop; /* the control lcore resolves it and sends the packet */
 	}
 	/* The payload stays where it is; drop the old headers (and any Ethernet padding
 	 * or SRTP trailer change) and write new ones in front. */
@@ -319,6 +319,8 @@ static void stage_send(struct mg_dataplane *dp, struct mg_worker *w, struct in_f
 	t.dst_port = dst.port;
 	t.ttl = 64;
 	t.tos = 0xb8; /* DSCP EF: voice */
+	if (unlikely(held))
+		memset(t.dst_mac.b, 0, sizeof(t.dst_mac.b));
 	mg_net_build_udp(frame, &t, plen, peer->ip_id++, false);
 	m->ol_flags = 0;
 	if (f->rtcp) {
@@ -327,6 +329,17 @@ static void stage_send(struct mg_dataplane *dp, struct mg_worker *w, struct in_f
 	} else {
 		peer->stats.rtp_out_pkts++;
 		peer->stats.rtp_out_bytes += plen;
+	}
+	if (unlikely(held)) {
+		/* Like a kernel's neighbour queue: hold the first packets to a next hop
+		 * whose MAC is not known yet instead of dropping them. */
+		f->meta->iface = peer->iface;
+		f->meta->info.dst_ip = held;
+		if (rte_ring_mp_enqueue(dp->hold_ring, m) != 0) {
+			peer->stats.drops[MG_LEG_DROP_NO_NEIGHBOR]++;
+			drop(m);
+		}
+		return;
 	}
 	tx_enqueue(dp, w, peer->iface, m);
 }
@@ -506,6 +519,12 @@ int mg_dp_worker_main(void *arg)
 		for (unsigned q = 0; q < w->n_rxq; q++) {
 			const struct mg_rxq_ref *r = &w->rxq[q];
 			uint16_t n = rte_eth_rx_burst(r->port_id, r->queue, pkts, burst);
+			if (!n)
+				continue;
+			/* A command (say the answer's new destination) is queued before the
+			 * control lcore replies to the proxy, so applying pending commands
+			 * here means no packet caused by that reply can overtake it. */
+			mg_worker_apply_commands(dp, w);
 			unsigned n_mine = 0;
 			for (uint16_t i = 0; i < n; i++) {
 				if (i + 1 < n)
@@ -518,8 +537,10 @@ int mg_dp_worker_main(void *arg)
 			work += n;
 		}
 		unsigned n = rte_ring_sc_dequeue_burst(w->dispatch_ring, (void **)pkts, burst, NULL);
-		if (n)
+		if (n) {
+			mg_worker_apply_commands(dp, w);
 			relay_burst(dp, w, pkts, n, start);
+		}
 		w->stats.dispatched_in += n;
 		work += n;
 		tx_flush(dp, w);

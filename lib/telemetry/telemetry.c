@@ -116,6 +116,8 @@ static int cmd_stats(const char *cmd, const char *params, struct rte_tel_data *d
 	add_u64(d, "stun_received", cs.stun_received);
 	add_u64(d, "dtls_received", cs.dtls_received);
 	add_u64(d, "neighbor_misses", cs.neighbor_misses);
+	add_u64(d, "neighbor_held_sent", cs.neighbor_held_sent);
+	add_u64(d, "neighbor_held_dropped", cs.neighbor_held_dropped);
 	add_u64(d, "control_tx_drops", cs.tx_drops);
 	add_u64(d, "nic_rx_missed", cs.rx_missed);
 	if (ctx.ng) {

@@ -203,19 +203,10 @@ for side, addr in (("offerer", "10.91.0.2"), ("answerer", "10.91.0.3")):
     assert leg["rtp_in_packets"] >= 50, (side, "rtp in", leg["rtp_in_packets"])   # >= 1 s at 50 pps
     assert leg["rtp_out_packets"] >= 50, (side, "rtp out", leg["rtp_out_packets"])
     drops = {k: v for k, v in leg.items() if k.startswith("drop_") and v}
-    # Two known mediagate start-of-call losses (reported, not fixed here): the first
-    # packet(s) alice sends the moment the 200 OK reaches her can be dropped as
-    #  - no_destination: the worker applies the answer's leg update only after it has
-    #    processed the rx burst it polled (lib/dataplane/worker.c), so a worker that was
-    #    descheduled sees alice's packet before bob's leg has a destination;
-    #  - no_neighbor: bob's MAC is resolved (ARP) only when the answer arrives, and
-    #    packets for an unresolved next hop are dropped, not held as the kernel does.
-    # Tolerate at most 5 such packets (100 ms of audio) per leg, and nothing else.
-    start = {k: drops.pop(k) for k in ("drop_no_destination", "drop_no_neighbor") if k in drops}
-    early = sum(start.values())
-    if early:
-        print(f"   note: {side} leg: start-of-call drops {start}")
-    assert early <= 5 and not drops, (side, early, drops)
+    # No packet may be lost, not even at the start of the call: commands are applied
+    # before the packets that follow them, and packets to a next hop still being
+    # resolved are held, not dropped.
+    assert not drops, (side, drops)
 st = during["/mediagate/stats"]
 print(f"   stats: sessions {st['sessions']} legs {st['legs']} relayed_rtp {st['relayed_rtp_packets_active_calls']}"
       f" ng offer/answer {st['ng_offer']}/{st['ng_answer']} errors {st['ng_errors']}")
