@@ -41,9 +41,10 @@ static void on_signal(int sig)
 
 static void usage(FILE *f)
 {
-	fprintf(f, "usage: mediagate --profile NAME|PATH [--set section.key=value]... "
-		   "[--duration SECONDS]\n"
-		   "  profiles are looked up in $MG_PROFILE_PATH and %s\n",
+	fprintf(f,
+		"usage: mediagate --profile NAME|PATH [--set section.key=value]... "
+		"[--duration SECONDS]\n"
+		"  profiles are looked up in $MG_PROFILE_PATH and %s\n",
 		MG_PROFILE_DIR);
 }
 
@@ -75,8 +76,8 @@ static int build_eal_args(const struct mg_profile *p, char *storage, size_t cap,
 	int argc = 0;
 	argv[argc++] = "mediagate";
 	snprintf(storage, cap, "%s", p->eal_args);
-	bool has_lcores = strstr(storage, "-l ") || strstr(storage, "--lcores") ||
-			  strstr(storage, "-c ");
+	bool has_lcores =
+	    strstr(storage, "-l ") || strstr(storage, "--lcores") || strstr(storage, "-c ");
 	for (char *save = NULL, *t = strtok_r(storage, " \t", &save); t && argc < MAX_EAL_ARGS - 6;
 	     t = strtok_r(NULL, " \t", &save))
 		argv[argc++] = t;
@@ -88,7 +89,8 @@ static int build_eal_args(const struct mg_profile *p, char *storage, size_t cap,
 	if (!has_lcores) {
 		int n = snprintf(lcores, sizeof(lcores), "%u", p->control_lcore);
 		for (unsigned i = 0; i < p->n_workers; i++)
-			n += snprintf(lcores + n, sizeof(lcores) - (size_t)n, ",%u", p->worker_lcores[i]);
+			n += snprintf(lcores + n, sizeof(lcores) - (size_t)n, ",%u",
+				      p->worker_lcores[i]);
 		if (p->ship_lcore >= 0)
 			snprintf(lcores + n, sizeof(lcores) - (size_t)n, ",%d", p->ship_lcore);
 		argv[argc++] = "-l";
@@ -198,8 +200,8 @@ int main(int argc, char **argv)
 		rte_eal_cleanup();
 		return 1;
 	}
-	struct mg_telemetry_ctx tctx = {.dp = dp, .sessions = sessions, .ng = ng,
-					.profile_name = profile.name};
+	struct mg_telemetry_ctx tctx = {
+	    .dp = dp, .sessions = sessions, .ng = ng, .profile_name = profile.name};
 	if (mg_telemetry_register(&tctx) < 0)
 		logmsg("warning: telemetry commands could not be registered");
 	if (profile.telemetry)
@@ -215,7 +217,8 @@ int main(int argc, char **argv)
 		char ip[16];
 		logmsg("interface %s: %s port %u address %s/%u", profile.interfaces[i].name,
 		       profile.interfaces[i].device, mg_dp_interface_port_id(dp, (unsigned)i),
-		       mg_ipv4_str(profile.interfaces[i].address, ip), profile.interfaces[i].prefix_len);
+		       mg_ipv4_str(profile.interfaces[i].address, ip),
+		       profile.interfaces[i].prefix_len);
 	}
 	logmsg("%s running: profile %s, %u worker(s), ng on %s, media ports %u-%u", MG_VERSION,
 	       profile.name, profile.n_workers, profile.ng_listen, profile.port_min,

@@ -15,10 +15,10 @@ struct mg_bencode_node {
 	uint8_t type;
 	int32_t first_child;  /* index of the first element (list/dict) or -1 */
 	int32_t next_sibling; /* index of the next element in the parent or -1 */
-	int64_t num;          /* MG_BEN_INT */
+	int64_t num;	      /* MG_BEN_INT */
 	const char *str;      /* MG_BEN_STR */
 	size_t str_len;
-	const char *key;      /* the key when this node is a dictionary value */
+	const char *key; /* the key when this node is a dictionary value */
 	size_t key_len;
 };
 

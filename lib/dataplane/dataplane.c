@@ -17,7 +17,7 @@
 #define RESOLVE_INTERVAL_S 1
 
 static int err_out(char *err, size_t errlen, const char *fmt, ...)
-	__attribute__((format(printf, 3, 4)));
+    __attribute__((format(printf, 3, 4)));
 static int err_out(char *err, size_t errlen, const char *fmt, ...)
 {
 	va_list ap;
@@ -32,9 +32,10 @@ static int setup_port(struct mg_dataplane *dp, unsigned i, char *err, size_t err
 	struct mg_iface *ifc = &dp->ifaces[i];
 	const char *dev = ifc->cfg.device;
 	if (rte_eth_dev_get_port_by_name(dev, &ifc->port_id) != 0)
-		return err_out(err, errlen,
-			       "interface.%s.device: no DPDK port named '%s' (check eal.args --vdev/-a)",
-			       ifc->cfg.name, dev);
+		return err_out(
+		    err, errlen,
+		    "interface.%s.device: no DPDK port named '%s' (check eal.args --vdev/-a)",
+		    ifc->cfg.name, dev);
 	struct rte_eth_dev_info info;
 	if (rte_eth_dev_info_get(ifc->port_id, &info) != 0)
 		return err_out(err, errlen, "%s: cannot read device info", dev);
@@ -78,15 +79,17 @@ static int setup_port(struct mg_dataplane *dp, unsigned i, char *err, size_t err
 		rc = rte_eth_rx_queue_setup(ifc->port_id, q, nb_rxd, (unsigned)socket, NULL,
 					    dp->pool);
 		if (rc < 0)
-			return err_out(err, errlen, "%s: rx queue %u: %s", dev, q, rte_strerror(-rc));
+			return err_out(err, errlen, "%s: rx queue %u: %s", dev, q,
+				       rte_strerror(-rc));
 		struct mg_worker *w = &dp->workers[q % dp->n_workers];
-		w->rxq[w->n_rxq++] = (struct mg_rxq_ref){.port_id = ifc->port_id, .queue = q,
-							 .iface = (uint8_t)i};
+		w->rxq[w->n_rxq++] =
+		    (struct mg_rxq_ref){.port_id = ifc->port_id, .queue = q, .iface = (uint8_t)i};
 	}
 	for (uint16_t q = 0; q < n_tx; q++) {
 		rc = rte_eth_tx_queue_setup(ifc->port_id, q, nb_txd, (unsigned)socket, NULL);
 		if (rc < 0)
-			return err_out(err, errlen, "%s: tx queue %u: %s", dev, q, rte_strerror(-rc));
+			return err_out(err, errlen, "%s: tx queue %u: %s", dev, q,
+				       rte_strerror(-rc));
 	}
 	if (ifc->cfg.mtu != 1500)
 		rte_eth_dev_set_mtu(ifc->port_id, ifc->cfg.mtu);
@@ -111,8 +114,8 @@ static int setup_iface_tables(struct mg_dataplane *dp, unsigned i)
 		return -1;
 	memset(ifc->owner, MG_NO_OWNER, MG_PORT_SPACE);
 	for (unsigned w = 0; w < dp->n_workers; w++) {
-		dp->workers[w].table[i] = rte_zmalloc("mg_legs", MG_PORT_SPACE * sizeof(void *),
-						      RTE_CACHE_LINE_SIZE);
+		dp->workers[w].table[i] =
+		    rte_zmalloc("mg_legs", MG_PORT_SPACE * sizeof(void *), RTE_CACHE_LINE_SIZE);
 		if (!dp->workers[w].table[i])
 			return -1;
 	}
@@ -152,15 +155,17 @@ struct mg_dataplane *mg_dp_create(const struct mg_profile *profile, char *err, s
 	unsigned priv = RTE_ALIGN(sizeof(struct mg_mbuf_meta), RTE_MBUF_PRIV_ALIGN);
 	dp->pool = rte_pktmbuf_pool_create("mg_mbufs", profile->mbufs, 256, (uint16_t)priv,
 					   RTE_MBUF_DEFAULT_BUF_SIZE, (int)rte_socket_id());
-	dp->cmd_pool = rte_mempool_create("mg_cmds", 8191, sizeof(struct mg_cmd), 64, 0, NULL,
-					  NULL, NULL, NULL, (int)rte_socket_id(), 0);
+	dp->cmd_pool = rte_mempool_create("mg_cmds", 8191, sizeof(struct mg_cmd), 64, 0, NULL, NULL,
+					  NULL, NULL, (int)rte_socket_id(), 0);
 	dp->slow_ring = rte_ring_create("mg_slow", 4096, (int)rte_socket_id(), RING_F_SC_DEQ);
 	dp->hold_ring = rte_ring_create("mg_hold", 1024, (int)rte_socket_id(), RING_F_SC_DEQ);
-	dp->return_ring = rte_ring_create("mg_return", ring_legs, (int)rte_socket_id(),
-					  RING_F_SC_DEQ);
+	dp->return_ring =
+	    rte_ring_create("mg_return", ring_legs, (int)rte_socket_id(), RING_F_SC_DEQ);
 	if (!dp->pool || !dp->cmd_pool || !dp->slow_ring || !dp->hold_ring || !dp->return_ring) {
-		err_out(err, errlen, "cannot create mbuf pool or rings (%s); with --no-huge give -m "
-			"enough memory for media.mbufs", rte_strerror(rte_errno));
+		err_out(err, errlen,
+			"cannot create mbuf pool or rings (%s); with --no-huge give -m "
+			"enough memory for media.mbufs",
+			rte_strerror(rte_errno));
 		goto fail;
 	}
 	dp->control_srtp = mg_srtp_engine_create(MG_SRTP_ARCH_AUTO);
@@ -491,8 +496,8 @@ void mg_dp_resolve(struct mg_dataplane *dp, unsigned iface, uint32_t ip)
 	control_tx(dp, iface, m);
 }
 
-#define HOLD_PER_HOP  8  /* like the kernel's unresolved-neighbour queue */
-#define HOLD_SECONDS  1
+#define HOLD_PER_HOP 8 /* like the kernel's unresolved-neighbour queue */
+#define HOLD_SECONDS 1
 
 /* Sends held packets for (iface, ip) now that its MAC is known. */
 static void release_held(struct mg_dataplane *dp, unsigned iface, uint32_t ip,
@@ -531,8 +536,8 @@ static void hold_packet(struct mg_dataplane *dp, struct rte_mbuf *m)
 		dp->control.neighbor_held_dropped++;
 		rte_pktmbuf_free(m);
 	} else {
-		dp->held[dp->n_held++] = (struct mg_held){.m = m, .hop = hop, .iface = meta->iface,
-							 .since = rte_rdtsc()};
+		dp->held[dp->n_held++] = (struct mg_held){
+		    .m = m, .hop = hop, .iface = meta->iface, .since = rte_rdtsc()};
 	}
 	mg_dp_resolve(dp, meta->iface, hop);
 }

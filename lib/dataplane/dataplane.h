@@ -31,20 +31,20 @@ struct rte_mbuf;
 
 enum mg_leg_drop {
 	MG_LEG_DROP_UNLATCHED = 0, /* source is not the latched remote (R3) */
-	MG_LEG_DROP_MALFORMED,     /* RTP/RTCP header invalid */
-	MG_LEG_DROP_NO_PEER,       /* the other leg has no destination yet */
+	MG_LEG_DROP_MALFORMED,	   /* RTP/RTCP header invalid */
+	MG_LEG_DROP_NO_PEER,	   /* the other leg has no destination yet */
 	MG_LEG_DROP_NO_NEIGHBOR,   /* next hop MAC unknown (resolution requested) */
-	MG_LEG_DROP_TX_FULL,       /* transmit queue full: shed per packet */
-	MG_LEG_DROP_BLOCKED,       /* media blocked by the control protocol */
+	MG_LEG_DROP_TX_FULL,	   /* transmit queue full: shed per packet */
+	MG_LEG_DROP_BLOCKED,	   /* media blocked by the control protocol */
 	/* SRTP (R2): what the remote sent did not authenticate or was not acceptable */
-	MG_LEG_DROP_SRTP_AUTH,     /* forged, corrupted, or the wrong key */
-	MG_LEG_DROP_SRTP_REPLAY,   /* already seen inside the replay window */
-	MG_LEG_DROP_SRTP_TOO_OLD,  /* older than the replay window */
-	MG_LEG_DROP_SRTP_MALFORMED, /* too short, bad header, wrong MKI */
+	MG_LEG_DROP_SRTP_AUTH,		/* forged, corrupted, or the wrong key */
+	MG_LEG_DROP_SRTP_REPLAY,	/* already seen inside the replay window */
+	MG_LEG_DROP_SRTP_TOO_OLD,	/* older than the replay window */
+	MG_LEG_DROP_SRTP_MALFORMED,	/* too short, bad header, wrong MKI */
 	MG_LEG_DROP_SRTP_KEY_EXHAUSTED, /* master key lifetime reached: needs re-keying */
 	/* what we would send to this leg's remote could not be protected: never sent */
-	MG_LEG_DROP_SRTP_NO_KEY,   /* the leg is SRTP but has no key for that direction */
-	MG_LEG_DROP_SRTP_PROTECT,  /* protect failed (no room, key exhausted) */
+	MG_LEG_DROP_SRTP_NO_KEY,  /* the leg is SRTP but has no key for that direction */
+	MG_LEG_DROP_SRTP_PROTECT, /* protect failed (no room, key exhausted) */
 	MG_LEG_DROP_COUNT
 };
 const char *mg_leg_drop_name(enum mg_leg_drop d);
@@ -65,17 +65,17 @@ struct mg_leg_stats {
 /* Configuration of a leg that the control lcore sets; the worker copies it in when
  * applying a command, so the control lcore never writes a published leg. */
 struct mg_leg_cfg {
-	struct mg_endpoint remote_rtp;  /* from SDP; used until latched */
+	struct mg_endpoint remote_rtp;	/* from SDP; used until latched */
 	struct mg_endpoint remote_rtcp; /* from SDP (a=rtcp or port+1) */
-	bool rtcp_mux;                  /* the remote sends and expects RTCP on the RTP port */
+	bool rtcp_mux;			/* the remote sends and expects RTCP on the RTP port */
 	/* SRTP: when set, what the remote sends must authenticate with srtp_in and what is
 	 * sent to it is protected with srtp_out; a missing context drops, never plaintext.
 	 * Contexts are allocated by the control lcore and retired through the return ring
 	 * when replaced, so their ROC and replay state live as long as the keys. */
 	bool srtp;
 	mg_srtp_ctx *srtp_in, *srtp_out;
-	bool block_media;               /* drop what this leg's remote sends */
-	bool relatch;                   /* forget latched addresses (new SDP address) */
+	bool block_media; /* drop what this leg's remote sends */
+	bool relatch;	  /* forget latched addresses (new SDP address) */
 };
 
 struct mg_latch {
@@ -105,15 +105,15 @@ struct mg_worker_stats {
 	uint64_t rx_pkts, rx_bytes, tx_pkts, tx_bytes;
 	uint64_t net_verdict[MG_NET_VERDICT_COUNT];
 	uint64_t demux[MG_DEMUX_CLASS_COUNT];
-	uint64_t no_session;        /* UDP to a port without a leg */
+	uint64_t no_session;	    /* UDP to a port without a leg */
 	uint64_t dispatched_out;    /* handed to another worker */
-	uint64_t dispatched_in;     /* received from another worker */
+	uint64_t dispatched_in;	    /* received from another worker */
 	uint64_t dispatch_drops;    /* owner's dispatch ring full */
-	uint64_t slow_path;         /* handed to the control lcore */
+	uint64_t slow_path;	    /* handed to the control lcore */
 	uint64_t slow_path_drops;   /* slow-path ring full */
-	uint64_t tx_drops;          /* tx queue full */
+	uint64_t tx_drops;	    /* tx queue full */
 	uint64_t multiseg_drops;    /* chained mbufs are not relayed */
-	uint64_t commands;          /* control commands applied */
+	uint64_t commands;	    /* control commands applied */
 	uint64_t loops, busy_loops; /* poll iterations, those that found work */
 	uint64_t busy_cycles, total_cycles;
 };
@@ -123,7 +123,7 @@ struct mg_control_stats {
 	uint64_t arp_requests_answered, arp_replies_learned, arp_requests_sent, arp_ignored;
 	uint64_t icmp_echo_answered, icmp_ignored;
 	uint64_t stun_received, dtls_received, other_slow;
-	uint64_t neighbor_misses;   /* packets that had to wait for ARP */
+	uint64_t neighbor_misses;			    /* packets that had to wait for ARP */
 	uint64_t neighbor_held_sent, neighbor_held_dropped; /* ... sent once resolved, or not */
 	uint64_t tx_drops;
 	uint64_t rx_missed; /* summed from the ports: packets the NIC dropped (overload) */
@@ -167,8 +167,8 @@ int mg_dp_leg_update(struct mg_dataplane *dp, struct mg_leg *leg, const struct m
  * has let go of it. The caller must not touch `leg` afterwards. */
 void mg_dp_leg_release(struct mg_dataplane *dp, struct mg_leg *leg);
 /* Copies the leg's latched addresses and counters (a consistent-enough snapshot). */
-void mg_dp_leg_snapshot(const struct mg_leg *leg, struct mg_leg_stats *stats,
-			struct mg_latch *rtp, struct mg_latch *rtcp);
+void mg_dp_leg_snapshot(const struct mg_leg *leg, struct mg_leg_stats *stats, struct mg_latch *rtp,
+			struct mg_latch *rtcp);
 /* Seconds since the last packet on this leg (or since publication). */
 double mg_dp_leg_idle_seconds(struct mg_dataplane *dp, const struct mg_leg *leg);
 

@@ -11,18 +11,18 @@
 
 #include "dataplane.h"
 
-#define MG_MAX_BURST       64
-#define MG_PORT_SPACE      65536
-#define MG_NO_OWNER        0xff
-#define MG_CMD_BURST       32
+#define MG_MAX_BURST  64
+#define MG_PORT_SPACE 65536
+#define MG_NO_OWNER   0xff
+#define MG_CMD_BURST  32
 
 /* Metadata kept in the mbuf private area: what the first parse found, so a packet
  * handed to another lcore is not parsed twice. */
 struct mg_mbuf_meta {
 	struct mg_pkt_info info;
 	uint8_t iface;
-	uint8_t verdict;   /* enum mg_net_verdict */
-	uint8_t demux;     /* enum mg_demux_class, for UDP */
+	uint8_t verdict; /* enum mg_net_verdict */
+	uint8_t demux;	 /* enum mg_demux_class, for UDP */
 };
 
 static inline struct mg_mbuf_meta *mg_meta(struct rte_mbuf *m)
@@ -66,8 +66,8 @@ struct mg_txbuf {
 
 struct mg_worker {
 	unsigned index, lcore;
-	struct rte_ring *cmd_ring;      /* control -> worker, SP/SC */
-	struct rte_ring *dispatch_ring; /* any worker -> this worker, MP/SC */
+	struct rte_ring *cmd_ring;		  /* control -> worker, SP/SC */
+	struct rte_ring *dispatch_ring;		  /* any worker -> this worker, MP/SC */
 	struct mg_leg **table[MG_MAX_INTERFACES]; /* local UDP port -> leg */
 	unsigned n_rxq;
 	struct mg_rxq_ref rxq[MG_MAX_INTERFACES * MG_MAX_WORKERS];
@@ -88,12 +88,12 @@ struct mg_dataplane {
 	struct mg_dp_worker_arg *worker_args;
 	struct rte_mempool *pool;
 	struct rte_mempool *cmd_pool;
-	struct rte_ring *slow_ring;    /* workers -> control: ARP, ICMP, STUN, DTLS */
-	struct rte_ring *hold_ring;    /* workers -> control: packets to next hops without a MAC */
-	struct rte_ring *return_ring;  /* workers -> control: legs (and tagged SRTP contexts)
-					* no longer referenced */
+	struct rte_ring *slow_ring;   /* workers -> control: ARP, ICMP, STUN, DTLS */
+	struct rte_ring *hold_ring;   /* workers -> control: packets to next hops without a MAC */
+	struct rte_ring *return_ring; /* workers -> control: legs (and tagged SRTP contexts)
+				       * no longer referenced */
 	mg_srtp_engine *control_srtp;
-	struct rte_hash *neighbors;    /* (iface, ip) -> MAC; lock-free readers */
+	struct rte_hash *neighbors; /* (iface, ip) -> MAC; lock-free readers */
 	uint64_t tsc_hz;
 	unsigned legs_in_use;
 	struct mg_control_stats control;

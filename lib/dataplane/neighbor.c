@@ -29,12 +29,12 @@ static void unpack_mac(uintptr_t v, struct mg_mac *m)
 int mg_neigh_init(struct mg_dataplane *dp)
 {
 	struct rte_hash_parameters params = {
-		.name = "mg_neighbors",
-		.entries = 4096,
-		.key_len = sizeof(struct neigh_key),
-		.hash_func = rte_jhash,
-		.socket_id = (int)rte_socket_id(),
-		.extra_flag = RTE_HASH_EXTRA_FLAGS_RW_CONCURRENCY_LF,
+	    .name = "mg_neighbors",
+	    .entries = 4096,
+	    .key_len = sizeof(struct neigh_key),
+	    .hash_func = rte_jhash,
+	    .socket_id = (int)rte_socket_id(),
+	    .extra_flag = RTE_HASH_EXTRA_FLAGS_RW_CONCURRENCY_LF,
 	};
 	dp->neighbors = rte_hash_create(&params);
 	return dp->neighbors ? 0 : -1;

@@ -14,19 +14,19 @@
 #include "dp_internal.h"
 
 static const char *const leg_drop_names[MG_LEG_DROP_COUNT] = {
-	[MG_LEG_DROP_UNLATCHED] = "unlatched_source",
-	[MG_LEG_DROP_MALFORMED] = "malformed",
-	[MG_LEG_DROP_NO_PEER] = "no_destination",
-	[MG_LEG_DROP_NO_NEIGHBOR] = "no_neighbor",
-	[MG_LEG_DROP_TX_FULL] = "tx_full",
-	[MG_LEG_DROP_BLOCKED] = "blocked",
-	[MG_LEG_DROP_SRTP_AUTH] = "srtp_auth_failed",
-	[MG_LEG_DROP_SRTP_REPLAY] = "srtp_replayed",
-	[MG_LEG_DROP_SRTP_TOO_OLD] = "srtp_too_old",
-	[MG_LEG_DROP_SRTP_MALFORMED] = "srtp_malformed",
-	[MG_LEG_DROP_SRTP_KEY_EXHAUSTED] = "srtp_key_exhausted",
-	[MG_LEG_DROP_SRTP_NO_KEY] = "srtp_no_key",
-	[MG_LEG_DROP_SRTP_PROTECT] = "srtp_protect_failed",
+    [MG_LEG_DROP_UNLATCHED] = "unlatched_source",
+    [MG_LEG_DROP_MALFORMED] = "malformed",
+    [MG_LEG_DROP_NO_PEER] = "no_destination",
+    [MG_LEG_DROP_NO_NEIGHBOR] = "no_neighbor",
+    [MG_LEG_DROP_TX_FULL] = "tx_full",
+    [MG_LEG_DROP_BLOCKED] = "blocked",
+    [MG_LEG_DROP_SRTP_AUTH] = "srtp_auth_failed",
+    [MG_LEG_DROP_SRTP_REPLAY] = "srtp_replayed",
+    [MG_LEG_DROP_SRTP_TOO_OLD] = "srtp_too_old",
+    [MG_LEG_DROP_SRTP_MALFORMED] = "srtp_malformed",
+    [MG_LEG_DROP_SRTP_KEY_EXHAUSTED] = "srtp_key_exhausted",
+    [MG_LEG_DROP_SRTP_NO_KEY] = "srtp_no_key",
+    [MG_LEG_DROP_SRTP_PROTECT] = "srtp_protect_failed",
 };
 
 const char *mg_leg_drop_name(enum mg_leg_drop d)
@@ -126,8 +126,8 @@ static inline void tx_flush(struct mg_dataplane *dp, struct mg_worker *w)
 		struct mg_txbuf *tb = &w->tx[i];
 		if (!tb->n)
 			continue;
-		uint16_t sent = rte_eth_tx_burst(dp->ifaces[i].port_id, (uint16_t)w->index,
-						 tb->pkts, tb->n);
+		uint16_t sent =
+		    rte_eth_tx_burst(dp->ifaces[i].port_id, (uint16_t)w->index, tb->pkts, tb->n);
 		for (uint16_t k = sent; k < tb->n; k++) {
 			w->stats.tx_drops++;
 			rte_pktmbuf_free(tb->pkts[k]);
@@ -164,22 +164,22 @@ struct in_flight {
 	struct mg_mbuf_meta *meta;
 	struct mg_leg *leg;
 	uint8_t *payload;
-	uint32_t len;      /* current payload length (changes with SRTP) */
-	bool rtcp;         /* RTCP (muxed or on the RTCP port) */
+	uint32_t len; /* current payload length (changes with SRTP) */
+	bool rtcp;    /* RTCP (muxed or on the RTCP port) */
 	bool on_rtcp_port;
-	bool latch_now;    /* latch (or re-latch) the source once it is accepted */
+	bool latch_now; /* latch (or re-latch) the source once it is accepted */
 };
 
 static const enum mg_leg_drop srtp_drop_reason[MG_SRTP_STATUS_COUNT] = {
-	[MG_SRTP_ERR_AUTH] = MG_LEG_DROP_SRTP_AUTH,
-	[MG_SRTP_ERR_REPLAY] = MG_LEG_DROP_SRTP_REPLAY,
-	[MG_SRTP_ERR_TOO_OLD] = MG_LEG_DROP_SRTP_TOO_OLD,
-	[MG_SRTP_ERR_MALFORMED] = MG_LEG_DROP_SRTP_MALFORMED,
-	[MG_SRTP_ERR_KEY_EXHAUSTED] = MG_LEG_DROP_SRTP_KEY_EXHAUSTED,
-	[MG_SRTP_ERR_MKI] = MG_LEG_DROP_SRTP_MALFORMED,
-	[MG_SRTP_ERR_NO_ROOM] = MG_LEG_DROP_SRTP_MALFORMED,
-	[MG_SRTP_ERR_NO_CONTEXT] = MG_LEG_DROP_SRTP_NO_KEY,
-	[MG_SRTP_ERR_INTERNAL] = MG_LEG_DROP_SRTP_MALFORMED,
+    [MG_SRTP_ERR_AUTH] = MG_LEG_DROP_SRTP_AUTH,
+    [MG_SRTP_ERR_REPLAY] = MG_LEG_DROP_SRTP_REPLAY,
+    [MG_SRTP_ERR_TOO_OLD] = MG_LEG_DROP_SRTP_TOO_OLD,
+    [MG_SRTP_ERR_MALFORMED] = MG_LEG_DROP_SRTP_MALFORMED,
+    [MG_SRTP_ERR_KEY_EXHAUSTED] = MG_LEG_DROP_SRTP_KEY_EXHAUSTED,
+    [MG_SRTP_ERR_MKI] = MG_LEG_DROP_SRTP_MALFORMED,
+    [MG_SRTP_ERR_NO_ROOM] = MG_LEG_DROP_SRTP_MALFORMED,
+    [MG_SRTP_ERR_NO_CONTEXT] = MG_LEG_DROP_SRTP_NO_KEY,
+    [MG_SRTP_ERR_INTERNAL] = MG_LEG_DROP_SRTP_MALFORMED,
 };
 
 /* Stage 1: find the leg, tell RTP from RTCP from the rest, apply the latch rule.
@@ -214,8 +214,8 @@ static bool stage_lookup(struct mg_dataplane *dp, struct mg_worker *w, struct in
 	 * the latched source is relayed (no RTP bleed, R3). On an SRTP leg a packet from
 	 * another source may re-latch, but only once it has authenticated. */
 	const struct mg_latch *latch = f->on_rtcp_port ? &leg->rtcp_latch : &leg->rtp_latch;
-	bool same = latch->latched && latch->addr.ip == info->src_ip &&
-		    latch->addr.port == info->src_port;
+	bool same =
+	    latch->latched && latch->addr.ip == info->src_ip && latch->addr.port == info->src_port;
 	if (!same && latch->latched && !leg->cfg.srtp) {
 		leg->stats.drops[MG_LEG_DROP_UNLATCHED]++;
 		drop(f->m);
@@ -381,8 +381,8 @@ static unsigned crypto_burst(struct mg_worker *w, struct in_flight *fl, unsigned
 		}
 		if (protect)
 			f->leg->peer->stats.drops[status[k] == MG_SRTP_ERR_NO_CONTEXT
-							  ? MG_LEG_DROP_SRTP_NO_KEY
-							  : MG_LEG_DROP_SRTP_PROTECT]++;
+						      ? MG_LEG_DROP_SRTP_NO_KEY
+						      : MG_LEG_DROP_SRTP_PROTECT]++;
 		else
 			f->leg->stats.drops[srtp_drop_reason[status[k]]]++;
 		drop(f->m);
@@ -477,8 +477,8 @@ static bool classify_rx(struct mg_dataplane *dp, struct mg_worker *w, unsigned i
 		if ((f & RTE_MBUF_F_RX_L4_CKSUM_MASK) == RTE_MBUF_F_RX_L4_CKSUM_GOOD)
 			l4c = MG_CSUM_GOOD;
 	}
-	enum mg_net_verdict v = mg_net_parse(rte_pktmbuf_mtod(m, const uint8_t *), m->data_len,
-					     ipc, l4c, is_local_ip, ifc, &meta->info);
+	enum mg_net_verdict v = mg_net_parse(rte_pktmbuf_mtod(m, const uint8_t *), m->data_len, ipc,
+					     l4c, is_local_ip, ifc, &meta->info);
 	w->stats.net_verdict[v]++;
 	meta->iface = (uint8_t)iface;
 	meta->verdict = (uint8_t)v;
@@ -536,7 +536,8 @@ int mg_dp_worker_main(void *arg)
 				relay_burst(dp, w, mine, n_mine, start);
 			work += n;
 		}
-		unsigned n = rte_ring_sc_dequeue_burst(w->dispatch_ring, (void **)pkts, burst, NULL);
+		unsigned n =
+		    rte_ring_sc_dequeue_burst(w->dispatch_ring, (void **)pkts, burst, NULL);
 		if (n) {
 			mg_worker_apply_commands(dp, w);
 			relay_burst(dp, w, pkts, n, start);

@@ -4,21 +4,21 @@
 #include <string.h>
 
 static const char *const verdict_names[MG_NET_VERDICT_COUNT] = {
-	[MG_NET_UDP] = "udp",
-	[MG_NET_ARP] = "arp",
-	[MG_NET_ICMP] = "icmp",
-	[MG_NET_DROP_RUNT] = "drop_runt",
-	[MG_NET_DROP_ETHERTYPE] = "drop_ethertype",
-	[MG_NET_DROP_IPV6] = "drop_ipv6",
-	[MG_NET_DROP_IP_HDR] = "drop_ip_header",
-	[MG_NET_DROP_IP_CSUM] = "drop_ip_checksum",
-	[MG_NET_DROP_FRAGMENT] = "drop_ip_fragment",
-	[MG_NET_DROP_TTL] = "drop_ttl",
-	[MG_NET_DROP_PROTO] = "drop_ip_protocol",
-	[MG_NET_DROP_UDP_HDR] = "drop_udp_header",
-	[MG_NET_DROP_UDP_CSUM] = "drop_udp_checksum",
-	[MG_NET_DROP_NOT_MINE] = "drop_not_mine",
-	[MG_NET_DROP_SRC] = "drop_bad_source",
+    [MG_NET_UDP] = "udp",
+    [MG_NET_ARP] = "arp",
+    [MG_NET_ICMP] = "icmp",
+    [MG_NET_DROP_RUNT] = "drop_runt",
+    [MG_NET_DROP_ETHERTYPE] = "drop_ethertype",
+    [MG_NET_DROP_IPV6] = "drop_ipv6",
+    [MG_NET_DROP_IP_HDR] = "drop_ip_header",
+    [MG_NET_DROP_IP_CSUM] = "drop_ip_checksum",
+    [MG_NET_DROP_FRAGMENT] = "drop_ip_fragment",
+    [MG_NET_DROP_TTL] = "drop_ttl",
+    [MG_NET_DROP_PROTO] = "drop_ip_protocol",
+    [MG_NET_DROP_UDP_HDR] = "drop_udp_header",
+    [MG_NET_DROP_UDP_CSUM] = "drop_udp_checksum",
+    [MG_NET_DROP_NOT_MINE] = "drop_not_mine",
+    [MG_NET_DROP_SRC] = "drop_bad_source",
 };
 
 const char *mg_net_verdict_name(enum mg_net_verdict v)
@@ -127,7 +127,8 @@ enum mg_net_verdict mg_net_parse(const uint8_t *f, size_t len, enum mg_csum_mode
 	if ((ip[0] >> 4) != 4 || ihl < MG_IPV4_HDR_LEN || tot < ihl)
 		return MG_NET_DROP_IP_HDR;
 	if (tot > avail)
-		return MG_NET_DROP_RUNT; /* trailing Ethernet padding is fine, missing bytes are not */
+		return MG_NET_DROP_RUNT; /* trailing Ethernet padding is fine, missing bytes are not
+					  */
 	if (ip_csum == MG_CSUM_VERIFY && mg_csum_fold(mg_csum_partial(ip, ihl, 0)) != 0)
 		return MG_NET_DROP_IP_CSUM;
 	if (rd16(ip + 6) & 0x3fff) /* MF flag or a fragment offset */

@@ -10,18 +10,18 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#define MG_ETHER_ADDR_LEN  6
-#define MG_ETHERTYPE_IPV4  0x0800
-#define MG_ETHERTYPE_ARP   0x0806
-#define MG_ETHERTYPE_IPV6  0x86dd
-#define MG_ETHERTYPE_VLAN  0x8100
-#define MG_IPPROTO_ICMP    1
-#define MG_IPPROTO_UDP     17
-#define MG_ETH_HDR_LEN     14
-#define MG_IPV4_HDR_LEN    20
-#define MG_UDP_HDR_LEN     8
-#define MG_ARP_LEN         28
-#define MG_ETH_IP_UDP_LEN  (MG_ETH_HDR_LEN + MG_IPV4_HDR_LEN + MG_UDP_HDR_LEN)
+#define MG_ETHER_ADDR_LEN 6
+#define MG_ETHERTYPE_IPV4 0x0800
+#define MG_ETHERTYPE_ARP  0x0806
+#define MG_ETHERTYPE_IPV6 0x86dd
+#define MG_ETHERTYPE_VLAN 0x8100
+#define MG_IPPROTO_ICMP	  1
+#define MG_IPPROTO_UDP	  17
+#define MG_ETH_HDR_LEN	  14
+#define MG_IPV4_HDR_LEN	  20
+#define MG_UDP_HDR_LEN	  8
+#define MG_ARP_LEN	  28
+#define MG_ETH_IP_UDP_LEN (MG_ETH_HDR_LEN + MG_IPV4_HDR_LEN + MG_UDP_HDR_LEN)
 
 struct mg_mac {
 	uint8_t b[MG_ETHER_ADDR_LEN];
@@ -29,21 +29,21 @@ struct mg_mac {
 
 /* Why a frame was not accepted by mg_net_parse(); each value is a drop counter. */
 enum mg_net_verdict {
-	MG_NET_UDP = 0,       /* IPv4/UDP addressed to us: payload is valid */
-	MG_NET_ARP,           /* ARP packet (parsed separately with mg_arp_parse) */
-	MG_NET_ICMP,          /* ICMP for one of our addresses */
-	MG_NET_DROP_RUNT,     /* shorter than the headers it claims */
+	MG_NET_UDP = 0,	       /* IPv4/UDP addressed to us: payload is valid */
+	MG_NET_ARP,	       /* ARP packet (parsed separately with mg_arp_parse) */
+	MG_NET_ICMP,	       /* ICMP for one of our addresses */
+	MG_NET_DROP_RUNT,      /* shorter than the headers it claims */
 	MG_NET_DROP_ETHERTYPE, /* VLAN, LLDP, anything but IPv4/ARP/IPv6 */
-	MG_NET_DROP_IPV6,     /* IPv6 is not served yet */
-	MG_NET_DROP_IP_HDR,   /* bad version, IHL, total length */
-	MG_NET_DROP_IP_CSUM,  /* IPv4 header checksum wrong */
-	MG_NET_DROP_FRAGMENT, /* fragments are not reassembled */
-	MG_NET_DROP_TTL,      /* TTL 0 */
-	MG_NET_DROP_PROTO,    /* neither UDP nor ICMP */
-	MG_NET_DROP_UDP_HDR,  /* UDP length inconsistent with IP length */
-	MG_NET_DROP_UDP_CSUM, /* UDP checksum wrong */
-	MG_NET_DROP_NOT_MINE, /* not addressed to one of our MACs/addresses */
-	MG_NET_DROP_SRC,      /* source is broadcast/multicast/zero/loopback: never latch it */
+	MG_NET_DROP_IPV6,      /* IPv6 is not served yet */
+	MG_NET_DROP_IP_HDR,    /* bad version, IHL, total length */
+	MG_NET_DROP_IP_CSUM,   /* IPv4 header checksum wrong */
+	MG_NET_DROP_FRAGMENT,  /* fragments are not reassembled */
+	MG_NET_DROP_TTL,       /* TTL 0 */
+	MG_NET_DROP_PROTO,     /* neither UDP nor ICMP */
+	MG_NET_DROP_UDP_HDR,   /* UDP length inconsistent with IP length */
+	MG_NET_DROP_UDP_CSUM,  /* UDP checksum wrong */
+	MG_NET_DROP_NOT_MINE,  /* not addressed to one of our MACs/addresses */
+	MG_NET_DROP_SRC,       /* source is broadcast/multicast/zero/loopback: never latch it */
 	MG_NET_VERDICT_COUNT
 };
 
@@ -64,14 +64,15 @@ struct mg_pkt_info {
 /* Checksum verification options: hardware may have checked already. */
 enum mg_csum_mode {
 	MG_CSUM_VERIFY = 0, /* compute in software */
-	MG_CSUM_GOOD,       /* the NIC said good: skip */
+	MG_CSUM_GOOD,	    /* the NIC said good: skip */
 };
 
 /* Parses an Ethernet frame. `is_local_ip` decides whether an IPv4 destination is
  * ours (NULL: accept any). Returns the verdict and fills `info` for UDP/ICMP. */
 enum mg_net_verdict mg_net_parse(const uint8_t *frame, size_t len, enum mg_csum_mode ip_csum,
-				 enum mg_csum_mode l4_csum, bool (*is_local_ip)(uint32_t ip, void *arg),
-				 void *arg, struct mg_pkt_info *info);
+				 enum mg_csum_mode l4_csum,
+				 bool (*is_local_ip)(uint32_t ip, void *arg), void *arg,
+				 struct mg_pkt_info *info);
 
 /* Internet checksum helpers (RFC 1071). */
 uint32_t mg_csum_partial(const void *data, size_t len, uint32_t sum);

@@ -19,16 +19,16 @@
 #include "sdp.h"
 #include "srtp.h"
 
-#define NG_MAX_NODES     4096
-#define NG_MAX_DATAGRAM  65000
-#define NG_COOKIE_MAX    64
-#define NG_CACHE_SLOTS   512
+#define NG_MAX_NODES	 4096
+#define NG_MAX_DATAGRAM	 65000
+#define NG_COOKIE_MAX	 64
+#define NG_CACHE_SLOTS	 512
 #define NG_CACHE_SECONDS 30
-#define NG_LIST_DEFAULT  32
+#define NG_LIST_DEFAULT	 32
 
 static const char *const cmd_names[MG_NG_CMD_COUNT] = {
-	"ping", "offer", "answer", "delete", "query", "list", "block media", "unblock media",
-	"start recording", "stop recording", "unknown",
+    "ping",	   "offer",	    "answer",	       "delete",	 "query",   "list",
+    "block media", "unblock media", "start recording", "stop recording", "unknown",
 };
 
 const char *mg_ng_cmd_name(enum mg_ng_cmd c)
@@ -122,7 +122,7 @@ static void begin_ok(struct mg_bencode_out *o)
 }
 
 static void error_answer(struct mg_ng *ng, struct mg_bencode_out *o, const char *fmt, ...)
-	__attribute__((format(printf, 3, 4)));
+    __attribute__((format(printf, 3, 4)));
 static void error_answer(struct mg_ng *ng, struct mg_bencode_out *o, const char *fmt, ...)
 {
 	char reason[256];
@@ -210,8 +210,8 @@ static void apply_flag(struct ng_opts *o, const struct mg_bencode_node *f)
 		o->rtcp_mux_demux = true;
 	else if (!strncmp(name, "sdes-", 5))
 		apply_sdes_option(o, f->str + 5, f->str_len - 5);
-	else if (!strcmp(name, "rtp/avp") || !strcmp(name, "rtp/savp") || !strcmp(name, "rtp/avpf") ||
-		 !strcmp(name, "rtp/savpf"))
+	else if (!strcmp(name, "rtp/avp") || !strcmp(name, "rtp/savp") ||
+		 !strcmp(name, "rtp/avpf") || !strcmp(name, "rtp/savpf"))
 		/* Kamailio's flag string names the target profile directly */
 		snprintf(o->transport, sizeof(o->transport), "%.*s", (int)f->str_len, f->str);
 	/* Other flags (symmetric, asymmetric, port-latching, loop-protect, strict-source,
@@ -226,7 +226,8 @@ static int read_opts(struct mg_ng *ng, const struct mg_bencode_node *root, struc
 	const struct mg_bencode_node *n;
 	if ((n = mg_bencode_dict_get(d, root, "call-id")) &&
 	    !mg_bencode_str_copy(n, o->call_id, sizeof(o->call_id))) {
-		error_answer(ng, out, "call-id is not a string of less than %d bytes", MG_CALL_ID_MAX);
+		error_answer(ng, out, "call-id is not a string of less than %d bytes",
+			     MG_CALL_ID_MAX);
 		return -1;
 	}
 	if ((n = mg_bencode_dict_get(d, root, "from-tag")) &&
@@ -313,7 +314,8 @@ static int pick_interfaces(struct mg_ng *ng, struct mg_call *c, const struct ng_
 		}
 		int idx = mg_profile_interface_index(&ng->profile, o->direction[i]);
 		if (idx < 0) {
-			error_answer(ng, out, "unknown interface '%s' in direction", o->direction[i]);
+			error_answer(ng, out, "unknown interface '%s' in direction",
+				     o->direction[i]);
 			return -1;
 		}
 		c->iface[i] = (uint8_t)idx;
@@ -352,9 +354,9 @@ static bool suite_allowed(const struct ng_opts *o, enum mg_srtp_suite s)
 
 /* Our preference when offering SDES to a side whose peer offered none (RTP -> SRTP). */
 static const enum mg_srtp_suite default_suites[] = {
-	MG_SRTP_AES_CM_128_HMAC_SHA1_80, MG_SRTP_AES_CM_128_HMAC_SHA1_32,
-	MG_SRTP_AEAD_AES_128_GCM,        MG_SRTP_AEAD_AES_256_GCM,
-	MG_SRTP_AES_256_CM_HMAC_SHA1_80, MG_SRTP_AES_256_CM_HMAC_SHA1_32,
+    MG_SRTP_AES_CM_128_HMAC_SHA1_80, MG_SRTP_AES_CM_128_HMAC_SHA1_32,
+    MG_SRTP_AEAD_AES_128_GCM,	     MG_SRTP_AEAD_AES_256_GCM,
+    MG_SRTP_AES_256_CM_HMAC_SHA1_80, MG_SRTP_AES_256_CM_HMAC_SHA1_32,
 };
 
 /* Parses the section's a=crypto lines; keeps the usable ones (supported suite, one
@@ -409,7 +411,8 @@ static bool same_key(const struct mg_sdes_crypto *a, const struct mg_sdes_crypto
 	return a->suite == b->suite && a->tag == b->tag &&
 	       a->keys[0].key_salt_len == b->keys[0].key_salt_len &&
 	       !memcmp(a->keys[0].key_salt, b->keys[0].key_salt, a->keys[0].key_salt_len) &&
-	       a->keys[0].mki_len == b->keys[0].mki_len && a->keys[0].mki_value == b->keys[0].mki_value;
+	       a->keys[0].mki_len == b->keys[0].mki_len &&
+	       a->keys[0].mki_value == b->keys[0].mki_value;
 }
 
 /* Installs the negotiated keys of one side into its leg configuration, keeping the
@@ -491,8 +494,10 @@ static int sdes_offer(struct mg_ng *ng, struct mg_call *c, unsigned i, int src, 
 	if (!dst_cfg->srtp)
 		return 0;
 	if (o->sdes_off || n_suites == 0) {
-		error_answer(ng, out, "media %u: %s requested but SDES is off or every suite is "
-			     "excluded", i + 1, dst_proto);
+		error_answer(ng, out,
+			     "media %u: %s requested but SDES is off or every suite is "
+			     "excluded",
+			     i + 1, dst_proto);
 		return -1;
 	}
 	struct mg_side_crypto *dc = mg_media_crypto(m, dst);
@@ -538,13 +543,16 @@ static int sdes_answer(struct mg_ng *ng, struct mg_call *c, unsigned i, int src,
 			return -1;
 		const struct mg_sdes_crypto *ours = NULL;
 		for (unsigned k = 0; sc && n == 1 && k < sc->n_ours; k++)
-			if (sc->ours[k].tag == chosen[0].tag && sc->ours[k].suite == chosen[0].suite)
+			if (sc->ours[k].tag == chosen[0].tag &&
+			    sc->ours[k].suite == chosen[0].suite)
 				ours = &sc->ours[k];
 		if (!ours) {
 			if (n == 1)
 				mg_sdes_wipe(&chosen[0]);
-			error_answer(ng, out, "media %u: the answer's a=crypto matches no line "
-				     "mediagate offered", i + 1);
+			error_answer(ng, out,
+				     "media %u: the answer's a=crypto matches no line "
+				     "mediagate offered",
+				     i + 1);
 			return -1;
 		}
 		int rc = set_side_keys(ng, sc, src_cfg, &chosen[0], ours);
@@ -568,7 +576,8 @@ static int sdes_answer(struct mg_ng *ng, struct mg_call *c, unsigned i, int src,
 			break;
 		}
 	struct mg_sdes_crypto ours;
-	if (dc->negotiated && dc->chosen_ours.suite == pick->suite && dc->chosen_ours.tag == pick->tag)
+	if (dc->negotiated && dc->chosen_ours.suite == pick->suite &&
+	    dc->chosen_ours.tag == pick->tag)
 		ours = dc->chosen_ours; /* re-answer: same keys, same contexts */
 	else if (mg_sdes_generate(pick->tag, pick->suite, &ours) != MG_SDES_OK)
 		goto oom;
@@ -603,8 +612,10 @@ static void handle_offer_answer(struct mg_ng *ng, const struct mg_bencode_node *
 	}
 	if (o.transport[0] && strcmp(o.transport, "RTP/AVP") && strcmp(o.transport, "RTP/AVPF") &&
 	    !proto_is_srtp(o.transport)) {
-		error_answer(ng, out, "transport-protocol %s is not supported (RTP/AVP(F) and "
-			     "RTP/SAVP(F) are)", o.transport);
+		error_answer(ng, out,
+			     "transport-protocol %s is not supported (RTP/AVP(F) and "
+			     "RTP/SAVP(F) are)",
+			     o.transport);
 		return;
 	}
 	struct mg_sdp *sdp = &ng->sdp;
@@ -726,7 +737,8 @@ static void handle_offer_answer(struct mg_ng *ng, const struct mg_bencode_node *
 		if (mg_sdp_media_rtcp(sdp, i, &rtcp)) {
 			rtcp_port = rtcp.port;
 			if (rtcp.has_address) {
-				snprintf(addr, sizeof(addr), "%.*s", (int)rtcp.connection.address.len,
+				snprintf(addr, sizeof(addr), "%.*s",
+					 (int)rtcp.connection.address.len,
 					 rtcp.connection.address.ptr);
 				if (mg_ipv4_parse(addr, &rtcp_ip) < 0)
 					rtcp_ip = ip;
@@ -737,12 +749,14 @@ static void handle_offer_answer(struct mg_ng *ng, const struct mg_bencode_node *
 			 mi.proto_text.ptr);
 		/* the offer may convert the profile; the answer restores the offerer's */
 		snprintf(dst_proto, sizeof(dst_proto), "%s",
-			 answer ? m->proto : o.transport[0] ? o.transport : src_proto);
+			 answer		  ? m->proto
+			 : o.transport[0] ? o.transport
+					  : src_proto);
 		struct mg_leg_cfg dst_cfg = m->cfg[dst];
-		int crypto_rc = answer ? sdes_answer(ng, c, i, src, dst, &o, src_proto, &cfg, &dst_cfg,
-						     out)
-				       : sdes_offer(ng, c, i, src, dst, &o, src_proto, dst_proto,
-						    &cfg, &dst_cfg, out);
+		int crypto_rc =
+		    answer ? sdes_answer(ng, c, i, src, dst, &o, src_proto, &cfg, &dst_cfg, out)
+			   : sdes_offer(ng, c, i, src, dst, &o, src_proto, dst_proto, &cfg,
+					&dst_cfg, out);
 		if (crypto_rc < 0) {
 			/* contexts made for this request were never handed to a leg */
 			if (cfg.srtp_in != m->cfg[src].srtp_in)
@@ -775,7 +789,8 @@ static void handle_offer_answer(struct mg_ng *ng, const struct mg_bencode_node *
 			mg_sdp_media_remove_rtcp(sdp, i);
 		else
 			mg_sdp_media_set_rtcp(sdp, i, ours->rtcp_port,
-					      o.full_rtcp_attr ? MG_SDP_ADDR_IP4 : MG_SDP_ADDR_OTHER,
+					      o.full_rtcp_attr ? MG_SDP_ADDR_IP4
+							       : MG_SDP_ADDR_OTHER,
 					      o.full_rtcp_attr ? ourip : NULL);
 		if (!answer && o.rtcp_mux_offer)
 			mg_sdp_media_set_rtcp_mux(sdp, i, true);
@@ -862,7 +877,8 @@ static void put_stream(struct mg_ng *ng, struct mg_bencode_out *o, const struct 
 		mg_ben_str(o, "drops");
 		mg_ben_dict_begin(o);
 		for (int d = 0; d < MG_LEG_DROP_COUNT; d++)
-			mg_ben_kv_int(o, mg_leg_drop_name((enum mg_leg_drop)d), (int64_t)st.drops[d]);
+			mg_ben_kv_int(o, mg_leg_drop_name((enum mg_leg_drop)d),
+				      (int64_t)st.drops[d]);
 		mg_ben_end(o);
 		mg_ben_end(o);
 	}
@@ -1143,15 +1159,16 @@ int mg_ng_open(struct mg_ng *ng, char *err, size_t errlen)
 		return -1;
 	}
 	*colon = '\0';
-	struct sockaddr_in sa = {.sin_family = AF_INET, .sin_port = htons((uint16_t)atoi(colon + 1))};
+	struct sockaddr_in sa = {.sin_family = AF_INET,
+				 .sin_port = htons((uint16_t)atoi(colon + 1))};
 	if (inet_pton(AF_INET, host, &sa.sin_addr) != 1) {
 		snprintf(err, errlen, "control.ng_listen: bad address '%s'", host);
 		return -1;
 	}
 	int fd = socket(AF_INET, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
 	if (fd < 0 || bind(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0) {
-		snprintf(err, errlen, "control.ng_listen: cannot bind %s (%s)", ng->profile.ng_listen,
-			 strerror(errno));
+		snprintf(err, errlen, "control.ng_listen: cannot bind %s (%s)",
+			 ng->profile.ng_listen, strerror(errno));
 		if (fd >= 0)
 			close(fd);
 		return -1;
@@ -1176,7 +1193,8 @@ unsigned mg_ng_poll(struct mg_ng *ng)
 	for (;;) {
 		struct sockaddr_in from;
 		socklen_t fl = sizeof(from);
-		ssize_t r = recvfrom(ng->fd, ng->in, NG_MAX_DATAGRAM, 0, (struct sockaddr *)&from, &fl);
+		ssize_t r =
+		    recvfrom(ng->fd, ng->in, NG_MAX_DATAGRAM, 0, (struct sockaddr *)&from, &fl);
 		if (r < 0)
 			break;
 		n++;

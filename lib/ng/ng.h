@@ -31,11 +31,11 @@ const char *mg_ng_cmd_name(enum mg_ng_cmd c);
 
 struct mg_ng_stats {
 	uint64_t requests[MG_NG_CMD_COUNT];
-	uint64_t errors;          /* answered with result=error */
-	uint64_t malformed;       /* no cookie or bad bencode */
-	uint64_t denied;          /* source not in control.ng_allow: not answered */
+	uint64_t errors;	  /* answered with result=error */
+	uint64_t malformed;	  /* no cookie or bad bencode */
+	uint64_t denied;	  /* source not in control.ng_allow: not answered */
 	uint64_t retransmissions; /* same cookie again: cached answer resent */
-	uint64_t oversized;       /* answer did not fit a datagram */
+	uint64_t oversized;	  /* answer did not fit a datagram */
 };
 
 struct mg_ng;

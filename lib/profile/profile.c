@@ -139,8 +139,8 @@ static int add_allow(void *arg, const char *item)
 
 #define FIELD_FAIL(what) fail(err, line, field, "%s: '%s'", what, value)
 
-static int set_interface_key(struct mg_interface_cfg *ifc, const char *key, char *value,
-			     int line, const char *field, struct mg_profile_error *err)
+static int set_interface_key(struct mg_interface_cfg *ifc, const char *key, char *value, int line,
+			     const char *field, struct mg_profile_error *err)
 {
 	unsigned long x;
 	if (!strcmp(key, "device")) {
@@ -210,8 +210,10 @@ static int set_key(struct mg_profile *p, const char *section, const char *key, c
 		snprintf(p->name, sizeof(p->name), "%s", value);
 	} else if (!strcmp(section, "eal")) {
 		if (!strcmp(key, "file_prefix")) {
-			if (!*value || strlen(value) >= sizeof(p->file_prefix) || strchr(value, '/'))
-				return FIELD_FAIL("expected a name without '/', up to 63 characters");
+			if (!*value || strlen(value) >= sizeof(p->file_prefix) ||
+			    strchr(value, '/'))
+				return FIELD_FAIL(
+				    "expected a name without '/', up to 63 characters");
 			snprintf(p->file_prefix, sizeof(p->file_prefix), "%s", value);
 			return 0;
 		}
@@ -273,8 +275,8 @@ static int set_key(struct mg_profile *p, const char *section, const char *key, c
 				return FIELD_FAIL("expected address:port");
 			memcpy(host, value, (size_t)(colon - value));
 			host[colon - value] = '\0';
-			if (mg_ipv4_parse(host, &ip) < 0 || parse_uint(colon + 1, 65535, &port) < 0 ||
-			    port == 0)
+			if (mg_ipv4_parse(host, &ip) < 0 ||
+			    parse_uint(colon + 1, 65535, &port) < 0 || port == 0)
 				return FIELD_FAIL("expected IPv4 address:port");
 			snprintf(p->ng_listen, sizeof(p->ng_listen), "%s", value);
 		} else if (!strcmp(key, "ng_allow")) {

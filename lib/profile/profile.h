@@ -14,13 +14,13 @@
 #include "net.h"
 
 #define MG_MAX_INTERFACES 8
-#define MG_MAX_WORKERS    16
+#define MG_MAX_WORKERS	  16
 #define MG_MAX_NEIGHBORS  16
-#define MG_MAX_ALLOW      16
+#define MG_MAX_ALLOW	  16
 
 enum mg_rss_mode {
 	MG_RSS_AUTO = 0, /* RSS on the UDP destination port when the port has the queues */
-	MG_RSS_OFF,      /* one rx queue, software dispatch to the owning worker */
+	MG_RSS_OFF,	 /* one rx queue, software dispatch to the owning worker */
 	MG_RSS_DST_PORT, /* require RSS on the UDP destination port */
 };
 
@@ -30,12 +30,12 @@ struct mg_neighbor_cfg {
 };
 
 struct mg_interface_cfg {
-	char name[32];        /* used by the ng "direction" key and in telemetry */
-	char device[64];      /* DPDK device name, e.g. net_af_packet0 or 0000:3b:00.0 */
-	uint32_t address;     /* our IPv4 address on this interface */
+	char name[32];	  /* used by the ng "direction" key and in telemetry */
+	char device[64];  /* DPDK device name, e.g. net_af_packet0 or 0000:3b:00.0 */
+	uint32_t address; /* our IPv4 address on this interface */
 	uint8_t prefix_len;
-	uint32_t gateway;     /* 0: none, only on-link peers */
-	uint32_t advertised;  /* address put into SDP (NAT/public); 0: same as address */
+	uint32_t gateway;    /* 0: none, only on-link peers */
+	uint32_t advertised; /* address put into SDP (NAT/public); 0: same as address */
 	uint16_t rx_desc, tx_desc;
 	uint16_t mtu;
 	enum mg_rss_mode rss;
@@ -50,24 +50,24 @@ struct mg_cidr {
 
 struct mg_profile {
 	char name[64];
-	char eal_args[1024];          /* split on whitespace */
-	char file_prefix[64];         /* EAL --file-prefix (telemetry socket directory) */
+	char eal_args[1024];  /* split on whitespace */
+	char file_prefix[64]; /* EAL --file-prefix (telemetry socket directory) */
 	unsigned control_lcore;
 	unsigned n_workers;
 	unsigned worker_lcores[MG_MAX_WORKERS];
-	int ship_lcore;               /* -1: none */
+	int ship_lcore; /* -1: none */
 	int n_interfaces;
 	struct mg_interface_cfg interfaces[MG_MAX_INTERFACES];
-	uint16_t port_min, port_max;  /* media ports (even RTP, odd RTCP) */
-	uint32_t media_timeout_s;     /* a session without media for this long is removed */
-	uint32_t mbufs;               /* mbuf pool size */
-	uint16_t burst;               /* rx/tx burst size */
-	uint32_t dispatch_ring_size;  /* software dispatch ring per worker */
-	char ng_listen[64];           /* "addr:port" */
+	uint16_t port_min, port_max; /* media ports (even RTP, odd RTCP) */
+	uint32_t media_timeout_s;    /* a session without media for this long is removed */
+	uint32_t mbufs;		     /* mbuf pool size */
+	uint16_t burst;		     /* rx/tx burst size */
+	uint32_t dispatch_ring_size; /* software dispatch ring per worker */
+	char ng_listen[64];	     /* "addr:port" */
 	int n_ng_allow;
 	struct mg_cidr ng_allow[MG_MAX_ALLOW];
 	bool telemetry;
-	char telemetry_group[32];     /* group that may use the telemetry socket ("" = root only) */
+	char telemetry_group[32]; /* group that may use the telemetry socket ("" = root only) */
 };
 
 /* Error description: line number (0 when not tied to a line), field, reason. */
@@ -80,7 +80,8 @@ struct mg_profile_error {
 void mg_profile_defaults(struct mg_profile *p);
 
 /* Parses a profile from text (not NUL-terminated). Returns 0 or -1 with `err` filled. */
-int mg_profile_parse(struct mg_profile *p, const char *text, size_t len, struct mg_profile_error *err);
+int mg_profile_parse(struct mg_profile *p, const char *text, size_t len,
+		     struct mg_profile_error *err);
 
 /* Loads a profile by path or by name (NAME -> <dir>/NAME.conf for each dir in the
  * colon-separated `search_path`). */

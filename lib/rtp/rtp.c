@@ -1,7 +1,7 @@
 #include "rtp.h"
 
 static const char *const class_names[MG_DEMUX_CLASS_COUNT] = {
-	"rtp", "rtcp", "stun", "dtls", "zrtp", "turn_channel", "unknown",
+    "rtp", "rtcp", "stun", "dtls", "zrtp", "turn_channel", "unknown",
 };
 
 const char *mg_demux_class_name(enum mg_demux_class c)
@@ -10,7 +10,7 @@ const char *mg_demux_class_name(enum mg_demux_class c)
 }
 
 static const char *const status_names[MG_RTP_STATUS_COUNT] = {
-	"ok", "too_short", "bad_version", "bad_padding", "bad_length", "bad_type",
+    "ok", "too_short", "bad_version", "bad_padding", "bad_length", "bad_type",
 };
 
 const char *mg_rtp_status_name(enum mg_rtp_status s)

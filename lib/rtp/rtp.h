@@ -25,11 +25,11 @@ const char *mg_demux_class_name(enum mg_demux_class c);
 
 enum mg_rtp_status {
 	MG_RTP_OK = 0,
-	MG_RTP_TOO_SHORT,     /* less than the fixed header, or CSRCs/extension cut off */
-	MG_RTP_BAD_VERSION,   /* version is not 2 */
-	MG_RTP_BAD_PADDING,   /* padding count is zero or exceeds the payload */
-	MG_RTP_BAD_LENGTH,    /* RTCP length field disagrees with the datagram */
-	MG_RTP_BAD_TYPE,      /* RTCP packet type outside 192..223 */
+	MG_RTP_TOO_SHORT,   /* less than the fixed header, or CSRCs/extension cut off */
+	MG_RTP_BAD_VERSION, /* version is not 2 */
+	MG_RTP_BAD_PADDING, /* padding count is zero or exceeds the payload */
+	MG_RTP_BAD_LENGTH,  /* RTCP length field disagrees with the datagram */
+	MG_RTP_BAD_TYPE,    /* RTCP packet type outside 192..223 */
 	MG_RTP_STATUS_COUNT
 };
 const char *mg_rtp_status_name(enum mg_rtp_status s);
@@ -56,7 +56,7 @@ struct mg_rtcp_hdr {
 	uint8_t packet_type; /* of the first packet of the compound */
 	uint8_t count;
 	uint32_t sender_ssrc;
-	uint16_t first_len;  /* bytes of the first RTCP packet */
+	uint16_t first_len; /* bytes of the first RTCP packet */
 };
 
 /* Parses the first RTCP packet of a compound and checks its length field. When

@@ -128,7 +128,8 @@ void mg_call_delete(struct mg_sessions *s, struct mg_call *c)
 		for (int side = 0; side < 2; side++)
 			if (c->media[i].crypto[side]) {
 				/* key material never lingers in freed memory */
-				explicit_bzero(c->media[i].crypto[side], sizeof(struct mg_side_crypto));
+				explicit_bzero(c->media[i].crypto[side],
+					       sizeof(struct mg_side_crypto));
 				free(c->media[i].crypto[side]);
 			}
 	free(c);

@@ -12,10 +12,10 @@
 #include "dataplane.h"
 #include "sdes.h"
 
-#define MG_CALL_ID_MAX   128
-#define MG_TAG_MAX       128
+#define MG_CALL_ID_MAX	  128
+#define MG_TAG_MAX	  128
 #define MG_CALL_MAX_MEDIA 8
-#define MG_EXT_MAX       64
+#define MG_EXT_MAX	  64
 
 /* Side 0 is the offerer (from-tag of the first offer), side 1 the answerer. */
 enum { MG_SIDE_OFFERER = 0, MG_SIDE_ANSWERER = 1 };
@@ -26,31 +26,31 @@ enum { MG_SIDE_OFFERER = 0, MG_SIDE_ANSWERER = 1 };
  * is wiped when the call goes). "remote" keys encrypt what the remote sends us; "ours"
  * encrypt what we send it. */
 struct mg_side_crypto {
-	unsigned n_remote;                       /* what the remote offered */
+	unsigned n_remote; /* what the remote offered */
 	struct mg_sdes_crypto remote[MG_MAX_CRYPTO_OFFER];
-	unsigned n_ours;                         /* what we offered to the remote */
+	unsigned n_ours; /* what we offered to the remote */
 	struct mg_sdes_crypto ours[MG_MAX_CRYPTO_OFFER];
-	bool negotiated;                         /* chosen_* valid */
+	bool negotiated; /* chosen_* valid */
 	struct mg_sdes_crypto chosen_remote, chosen_ours;
 };
 
 struct mg_media {
-	char type[16];      /* audio, video, ... */
-	char proto[24];     /* as offered */
-	bool rejected;      /* port 0 */
+	char type[16];	/* audio, video, ... */
+	char proto[24]; /* as offered */
+	bool rejected;	/* port 0 */
 	struct mg_leg *leg[2];
-	struct mg_leg_cfg cfg[2]; /* last configuration sent for each side */
+	struct mg_leg_cfg cfg[2];	  /* last configuration sent for each side */
 	struct mg_side_crypto *crypto[2]; /* SDES state, for SRTP sides only */
 };
 
 struct mg_call {
 	char call_id[MG_CALL_ID_MAX];
 	char tag[2][MG_TAG_MAX];
-	uint8_t iface[2];           /* interface of each side */
+	uint8_t iface[2]; /* interface of each side */
 	/* contact-center extensions (docs/ng-extensions.md) */
 	char contact_id[MG_EXT_MAX];
 	char instance[MG_EXT_MAX];
-	char role[2][16];           /* customer, agent, third-party, ivr */
+	char role[2][16]; /* customer, agent, third-party, ivr */
 	unsigned n_media;
 	struct mg_media media[MG_CALL_MAX_MEDIA];
 	time_t created, last_signal;

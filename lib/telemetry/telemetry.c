@@ -196,7 +196,8 @@ static struct rte_tel_data *leg_dict(const struct mg_call *c, int side)
 	rte_tel_data_start_dict(ld);
 	rte_tel_data_add_dict_string(ld, "tag", c->tag[side]);
 	rte_tel_data_add_dict_string(ld, "role", c->role[side][0] ? c->role[side] : "");
-	rte_tel_data_add_dict_string(ld, "interface", mg_dp_interface(ctx.dp, c->iface[side])->name);
+	rte_tel_data_add_dict_string(ld, "interface",
+				     mg_dp_interface(ctx.dp, c->iface[side])->name);
 	for (unsigned i = 0; i < c->n_media && i < 4; i++) {
 		const struct mg_leg *leg = c->media[i].leg[side];
 		if (!leg)
@@ -211,7 +212,8 @@ static struct rte_tel_data *leg_dict(const struct mg_call *c, int side)
 		add_u64(ld, KEY("local_rtp_port"), leg->rtp_port);
 		add_u64(ld, KEY("local_rtcp_port"), leg->rtcp_port);
 		add_u64(ld, KEY("worker"), leg->worker);
-		snprintf(v, sizeof(v), "%s:%u", mg_ipv4_str(c->media[i].cfg[side].remote_rtp.ip, ip),
+		snprintf(v, sizeof(v), "%s:%u",
+			 mg_ipv4_str(c->media[i].cfg[side].remote_rtp.ip, ip),
 			 c->media[i].cfg[side].remote_rtp.port);
 		rte_tel_data_add_dict_string(ld, KEY("sdp_remote"), v);
 		if (rl.latched)
@@ -225,7 +227,8 @@ static struct rte_tel_data *leg_dict(const struct mg_call *c, int side)
 		add_u64(ld, KEY("rtcp_out_packets"), st.rtcp_out_pkts);
 		for (int dr = 0; dr < MG_LEG_DROP_COUNT; dr++) {
 			char name[48];
-			snprintf(name, sizeof(name), "drop_%s", mg_leg_drop_name((enum mg_leg_drop)dr));
+			snprintf(name, sizeof(name), "drop_%s",
+				 mg_leg_drop_name((enum mg_leg_drop)dr));
 			add_u64(ld, KEY(name), st.drops[dr]);
 		}
 		add_u64(ld, KEY("blocked"), c->media[i].cfg[side].block_media);
@@ -259,7 +262,8 @@ static int cmd_session(const char *cmd, const char *params, struct rte_tel_data 
 	for (int side = 0; side < 2; side++) {
 		struct rte_tel_data *ld = leg_dict(c, side);
 		if (ld)
-			rte_tel_data_add_dict_container(d, side == 0 ? "offerer" : "answerer", ld, 0);
+			rte_tel_data_add_dict_container(d, side == 0 ? "offerer" : "answerer", ld,
+							0);
 	}
 	mg_sessions_unlock(ctx.sessions);
 	return 0;

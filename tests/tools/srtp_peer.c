@@ -166,21 +166,36 @@ int main(int argc, char **argv)
 	for (int i = 1; i < argc; i++) {
 		const char *a = argv[i], *v = i + 1 < argc ? argv[i + 1] : NULL;
 #define OPT(name) (!strcmp(a, name) && v && ++i)
-		if (OPT("--bind")) bind_s = v;
-		else if (OPT("--to")) to_s = v;
-		else if (OPT("--suite")) suite = v;
-		else if (OPT("--send-key")) send_key = v;
-		else if (OPT("--recv-key")) recv_key = v;
-		else if (OPT("--ssrc")) ssrc = strtol(v, NULL, 0);
-		else if (OPT("--expect-ssrc")) expect = strtol(v, NULL, 0);
-		else if (OPT("--count")) count = atoi(v);
-		else if (OPT("--interval")) interval = atof(v);
-		else if (OPT("--start-delay")) start_delay = atof(v);
-		else if (OPT("--linger")) linger = atof(v);
-		else if (OPT("--rtcp-every")) rtcp_every = atoi(v);
-		else if (OPT("--forge")) forge = atoi(v);
-		else if (OPT("--replay")) replay = atoi(v);
-		else if (!strcmp(a, "--plain-recv")) plain_recv = 1;
+		if (OPT("--bind"))
+			bind_s = v;
+		else if (OPT("--to"))
+			to_s = v;
+		else if (OPT("--suite"))
+			suite = v;
+		else if (OPT("--send-key"))
+			send_key = v;
+		else if (OPT("--recv-key"))
+			recv_key = v;
+		else if (OPT("--ssrc"))
+			ssrc = strtol(v, NULL, 0);
+		else if (OPT("--expect-ssrc"))
+			expect = strtol(v, NULL, 0);
+		else if (OPT("--count"))
+			count = atoi(v);
+		else if (OPT("--interval"))
+			interval = atof(v);
+		else if (OPT("--start-delay"))
+			start_delay = atof(v);
+		else if (OPT("--linger"))
+			linger = atof(v);
+		else if (OPT("--rtcp-every"))
+			rtcp_every = atoi(v);
+		else if (OPT("--forge"))
+			forge = atoi(v);
+		else if (OPT("--replay"))
+			replay = atoi(v);
+		else if (!strcmp(a, "--plain-recv"))
+			plain_recv = 1;
 		else {
 			fprintf(stderr, "srtp_peer: bad argument %s\n", a);
 			return 2;
@@ -189,7 +204,8 @@ int main(int argc, char **argv)
 	struct sockaddr_in local, dest;
 	if (!bind_s || !to_s || !send_key || ssrc < 0 || parse_addr(bind_s, &local) ||
 	    parse_addr(to_s, &dest) || (!plain_recv && !recv_key)) {
-		fprintf(stderr, "srtp_peer: --bind, --to, --send-key, --ssrc (and --recv-key) needed\n");
+		fprintf(stderr,
+			"srtp_peer: --bind, --to, --send-key, --ssrc (and --recv-key) needed\n");
 		return 2;
 	}
 	srtp_init();
@@ -233,7 +249,8 @@ int main(int argc, char **argv)
 			memcpy(sr + 4, &nssrc, 4);
 			int rl = 28;
 			if (srtp_protect_rtcp(tx, sr, &rl) == srtp_err_status_ok)
-				sendto(fd, sr, (size_t)rl, 0, (struct sockaddr *)&dest, sizeof(dest));
+				sendto(fd, sr, (size_t)rl, 0, (struct sockaddr *)&dest,
+				       sizeof(dest));
 		}
 		next += interval;
 	}
@@ -244,12 +261,13 @@ int main(int argc, char **argv)
 		memcpy(pkt, last, (size_t)last_len);
 		uint16_t nseq = htons((uint16_t)(5000 + i)); /* a new index */
 		memcpy(pkt + 2, &nseq, 2);
-		pkt[last_len - 1] ^= 0x5a;                           /* and a wrong tag */
+		pkt[last_len - 1] ^= 0x5a; /* and a wrong tag */
 		sendto(fd, pkt, (size_t)last_len, 0, (struct sockaddr *)&dest, sizeof(dest));
 	}
 	receive_until(now_s() + linger);
 	printf("{\"sent\": %d, \"received\": %ld, \"intact\": %ld, \"bad\": %ld, "
-	       "\"unprotect_failed\": %ld, \"wrong_ssrc\": %ld, \"rtcp\": %ld, \"rtcp_failed\": %ld}\n",
+	       "\"unprotect_failed\": %ld, \"wrong_ssrc\": %ld, \"rtcp\": %ld, \"rtcp_failed\": "
+	       "%ld}\n",
 	       count, received, intact, bad, unprotect_failed, wrong_ssrc, rtcp, rtcp_failed);
 	return 0;
 }

@@ -7,27 +7,27 @@
 
 static int check_failures, check_count;
 
-#define CHECK(cond)                                                                        \
-	do {                                                                               \
-		check_count++;                                                             \
-		if (!(cond)) {                                                             \
-			check_failures++;                                                  \
-			fprintf(stderr, "%s:%d: CHECK failed: %s\n", __FILE__, __LINE__, #cond); \
-		}                                                                          \
+#define CHECK(cond)                                                                                \
+	do {                                                                                       \
+		check_count++;                                                                     \
+		if (!(cond)) {                                                                     \
+			check_failures++;                                                          \
+			fprintf(stderr, "%s:%d: CHECK failed: %s\n", __FILE__, __LINE__, #cond);   \
+		}                                                                                  \
 	} while (0)
 
-#define CHECK_EQ_INT(a, b)                                                                 \
-	do {                                                                               \
-		long long va_ = (long long)(a), vb_ = (long long)(b);                      \
-		check_count++;                                                             \
-		if (va_ != vb_) {                                                          \
-			check_failures++;                                                  \
-			fprintf(stderr, "%s:%d: CHECK failed: %s == %s (%lld != %lld)\n",  \
-				__FILE__, __LINE__, #a, #b, va_, vb_);                     \
-		}                                                                          \
+#define CHECK_EQ_INT(a, b)                                                                         \
+	do {                                                                                       \
+		long long va_ = (long long)(a), vb_ = (long long)(b);                              \
+		check_count++;                                                                     \
+		if (va_ != vb_) {                                                                  \
+			check_failures++;                                                          \
+			fprintf(stderr, "%s:%d: CHECK failed: %s == %s (%lld != %lld)\n",          \
+				__FILE__, __LINE__, #a, #b, va_, vb_);                             \
+		}                                                                                  \
 	} while (0)
 
-#define CHECK_DONE()                                                                       \
+#define CHECK_DONE()                                                                               \
 	(printf("%d checks, %d failed\n", check_count, check_failures), check_failures ? 1 : 0)
 
 #endif

@@ -18,8 +18,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	uint8_t *f = malloc(size ? size : 1);
 	memcpy(f, data, size);
 	struct mg_pkt_info info;
-	enum mg_net_verdict v = mg_net_parse(f, size, MG_CSUM_VERIFY, MG_CSUM_VERIFY, ours, NULL,
-					     &info);
+	enum mg_net_verdict v =
+	    mg_net_parse(f, size, MG_CSUM_VERIFY, MG_CSUM_VERIFY, ours, NULL, &info);
 	if (v == MG_NET_ARP) {
 		struct mg_arp arp;
 		(void)mg_arp_parse(f, size, &arp);

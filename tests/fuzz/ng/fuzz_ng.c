@@ -21,8 +21,9 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
 {
 	(void)argc;
 	(void)argv;
-	char *eal[] = {"fuzz_ng", "--no-huge", "-m", "256", "--no-pci", "--no-shconf",
-		       "--no-telemetry", "--vdev=net_null0", "-l", "0", "--log-level=error", NULL};
+	char *eal[] = {
+	    "fuzz_ng",	      "--no-huge",	  "-m", "256", "--no-pci",	    "--no-shconf",
+	    "--no-telemetry", "--vdev=net_null0", "-l", "0",   "--log-level=error", NULL};
 	if (rte_eal_init(11, eal) < 0)
 		abort();
 	mg_profile_defaults(&profile);

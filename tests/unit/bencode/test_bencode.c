@@ -52,9 +52,29 @@ static void test_decode(void)
 static void test_malformed(void)
 {
 	static const char *bad[] = {
-		"", "i", "ie", "i-0e", "i03e", "i12", "i1x2e", "3:ab", "-1:a", "01:a", "l", "d",
-		"di1ei2ee", "d3:keye", "x", "i1ei2e", "l1:ae1:b", "i99999999999999999999e",
-		"99999999999999999999:a", "d3:abc", "le5", ":", "4:",
+	    "",
+	    "i",
+	    "ie",
+	    "i-0e",
+	    "i03e",
+	    "i12",
+	    "i1x2e",
+	    "3:ab",
+	    "-1:a",
+	    "01:a",
+	    "l",
+	    "d",
+	    "di1ei2ee",
+	    "d3:keye",
+	    "x",
+	    "i1ei2e",
+	    "l1:ae1:b",
+	    "i99999999999999999999e",
+	    "99999999999999999999:a",
+	    "d3:abc",
+	    "le5",
+	    ":",
+	    "4:",
 	};
 	struct mg_bencode_doc d;
 	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {

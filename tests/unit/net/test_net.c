@@ -14,8 +14,13 @@ static const struct mg_mac mac_b = {{0x02, 0, 0, 0, 0, 0x0b}};
 
 static size_t make_udp(uint8_t *f, const char *payload, uint16_t plen)
 {
-	struct mg_udp_tuple t = {.src_mac = mac_a, .dst_mac = mac_b, .src_ip = IP_A,
-				 .dst_ip = IP_B, .src_port = 4000, .dst_port = 30000, .ttl = 64};
+	struct mg_udp_tuple t = {.src_mac = mac_a,
+				 .dst_mac = mac_b,
+				 .src_ip = IP_A,
+				 .dst_ip = IP_B,
+				 .src_port = 4000,
+				 .dst_port = 30000,
+				 .ttl = 64};
 	memcpy(f + MG_ETH_IP_UDP_LEN, payload, plen);
 	mg_net_build_udp(f, &t, plen, 7, false);
 	return MG_ETH_IP_UDP_LEN + plen;
@@ -34,7 +39,7 @@ static void test_checksum(void)
 	CHECK_EQ_INT(mg_csum_fold(mg_csum_partial(data, sizeof(data), 0)), (uint16_t)~0xddf2);
 	/* odd length pads with a zero byte */
 	const uint8_t odd[] = {0x01, 0x02, 0x03};
-	CHECK_EQ_INT(mg_csum_fold(mg_csum_partial(odd, 3, 0)), (uint16_t)~(0x0102 + 0x0300));
+	CHECK_EQ_INT(mg_csum_fold(mg_csum_partial(odd, 3, 0)), (uint16_t) ~(0x0102 + 0x0300));
 }
 
 static void test_udp_roundtrip(void)
@@ -111,8 +116,13 @@ static void test_drops(void)
 	/* destination is not one of ours */
 	CHECK_EQ_INT(mg_net_parse(f, len, MG_CSUM_VERIFY, MG_CSUM_VERIFY, NULL, NULL, &info),
 		     MG_NET_UDP);
-	struct mg_udp_tuple t = {.src_mac = mac_a, .dst_mac = mac_b, .src_ip = IP_A,
-				 .dst_ip = 0x0a000003, .src_port = 1, .dst_port = 2, .ttl = 64};
+	struct mg_udp_tuple t = {.src_mac = mac_a,
+				 .dst_mac = mac_b,
+				 .src_ip = IP_A,
+				 .dst_ip = 0x0a000003,
+				 .src_port = 1,
+				 .dst_port = 2,
+				 .ttl = 64};
 	mg_net_build_udp(g, &t, 0, 1, false);
 	CHECK_EQ_INT(PARSE(g, MG_ETH_IP_UDP_LEN), MG_NET_DROP_NOT_MINE);
 	/* loopback and broadcast sources are never accepted (no latching onto them) */
@@ -170,8 +180,8 @@ static void test_icmp(void)
 	uint8_t f[128];
 	memset(f, 0, sizeof(f));
 	/* build an echo request by hand: reuse the UDP builder for L2/L3, then patch */
-	struct mg_udp_tuple t = {.src_mac = mac_a, .dst_mac = mac_b, .src_ip = IP_A,
-				 .dst_ip = IP_B, .ttl = 64};
+	struct mg_udp_tuple t = {
+	    .src_mac = mac_a, .dst_mac = mac_b, .src_ip = IP_A, .dst_ip = IP_B, .ttl = 64};
 	mg_net_build_udp(f, &t, 8, 9, true); /* 8 + 8 bytes of L4 */
 	uint8_t *ip = f + MG_ETH_HDR_LEN;
 	ip[9] = MG_IPPROTO_ICMP;

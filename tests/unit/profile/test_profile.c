@@ -17,8 +17,8 @@ static int parse_text(const char *text, struct mg_profile_error *err)
 	return mg_profile_validate(&p, err);
 }
 
-#define BASE                                                                               \
-	"[eal]\nargs = --no-pci\n[lcores]\ncontrol = 0\nworkers = 1\n"                     \
+#define BASE                                                                                       \
+	"[eal]\nargs = --no-pci\n[lcores]\ncontrol = 0\nworkers = 1\n"                             \
 	"[interface.lan]\ndevice = net_null0\naddress = 10.0.0.1/24\n"
 
 static void expect_error(const char *text, int line, const char *field, const char *reason_part)
@@ -55,7 +55,8 @@ static void test_shipped(const char *dir)
 		if (rc == 0)
 			rc = mg_profile_validate(&p, &err);
 		if (rc)
-			fprintf(stderr, "%s: line %d %s: %s\n", name, err.line, err.field, err.reason);
+			fprintf(stderr, "%s: line %d %s: %s\n", name, err.line, err.field,
+				err.reason);
 		CHECK_EQ_INT(rc, 0);
 		CHECK(strcmp(p.name, name) == 0);
 		CHECK(p.n_interfaces >= 1 && p.n_workers >= 1);

@@ -14,10 +14,10 @@ static void test_demux(void)
 		p[0] = (uint8_t)b;
 		p[1] = 0;
 		enum mg_demux_class c = mg_demux_classify(p, 4);
-		enum mg_demux_class want = b <= 3                 ? MG_DEMUX_STUN
-					   : b >= 16 && b <= 19   ? MG_DEMUX_ZRTP
-					   : b >= 20 && b <= 63   ? MG_DEMUX_DTLS
-					   : b >= 64 && b <= 79   ? MG_DEMUX_TURN_CHANNEL
+		enum mg_demux_class want = b <= 3		  ? MG_DEMUX_STUN
+					   : b >= 16 && b <= 19	  ? MG_DEMUX_ZRTP
+					   : b >= 20 && b <= 63	  ? MG_DEMUX_DTLS
+					   : b >= 64 && b <= 79	  ? MG_DEMUX_TURN_CHANNEL
 					   : b >= 128 && b <= 191 ? MG_DEMUX_RTP
 								  : MG_DEMUX_UNKNOWN;
 		CHECK_EQ_INT(c, want);
