@@ -908,9 +908,14 @@ static int cmd_audit(const struct options *o, const char *sub)
 {
 	if (strcmp(sub, "verify") != 0)
 		return fail(2, "unknown audit command '%s'", sub);
+	struct mg_keys *keys;
+	int rc = open_keys(o, &keys); /* the chain's MAC key lives in the token */
+	if (rc)
+		return rc;
 	char why[300];
 	uint64_t entries;
-	int rc = mg_keys_audit_verify(o->state, &entries, why, sizeof(why));
+	rc = mg_keys_audit_verify(keys, &entries, why, sizeof(why));
+	mg_keys_close(keys);
 	if (rc != MG_KEYS_OK)
 		return fail(12, "audit log NOT intact: %s", why);
 	printf("audit log intact: %s\n", why);

@@ -53,6 +53,7 @@ struct mg_keys {
 	time_t (*now)(void *);
 	void *now_arg;
 	uint64_t token_calls;
+	uint8_t audit_key[32]; /* HMAC key of the audit chain, derived in the token */
 	struct bucket_entry buckets[BUCKET_CACHE];
 	unsigned bucket_next;
 	struct pii_entry pii[PII_CACHE];
@@ -249,10 +250,13 @@ static void audit_clean(char *dst, size_t cap, const char *src)
 	dst[i] = '\0';
 }
 
-static void sha256_hex(const char *text, size_t len, char out[65])
+/* Entry MAC: HMAC-SHA-256 under the audit key, which is derived in the token, so someone who
+ * can rewrite the log file but cannot use the token cannot recompute a consistent chain. */
+static void entry_mac_hex(const uint8_t key[32], const char *text, size_t len, char out[65])
 {
 	uint8_t digest[32];
-	SHA256((const uint8_t *)text, len, digest);
+	unsigned digest_len = 32;
+	HMAC(EVP_sha256(), key, 32, (const uint8_t *)text, len, digest, &digest_len);
 	hex_encode(digest, 32, out);
 }
 
@@ -314,7 +318,7 @@ static int audit_append_locked(struct mg_keys *k, const char *principal, const c
 		     "instance=%s contact=%s object=%s detail=%s result=%s prev=%s",
 		     seq + 1, when, p, op, kid, key_version, acc, ins, con, obj, det, res, prev);
 	char hash[65];
-	sha256_hex(line, (size_t)n, hash);
+	entry_mac_hex(k->audit_key, line, (size_t)n, hash);
 	n += snprintf(line + n, sizeof(line) - (size_t)n, " hash=%s\n", hash);
 	int rc = MG_KEYS_OK;
 	if (write(fd, line, (size_t)n) != n || fsync(fd) != 0)
@@ -349,8 +353,11 @@ static const char *result_text(int status, char *buf, size_t cap)
 	return buf;
 }
 
-int mg_keys_audit_verify(const char *state_dir, uint64_t *entries, char *why, size_t why_len)
+int mg_keys_audit_verify(struct mg_keys *k, uint64_t *entries, char *why, size_t why_len)
 {
+	if (!k)
+		return MG_KEYS_ERR_ARG;
+	const char *state_dir = k->state_dir;
 	char path[600];
 	snprintf(path, sizeof(path), "%s/audit.log", state_dir);
 	FILE *f = fopen(path, "r");
@@ -389,7 +396,7 @@ int mg_keys_audit_verify(const char *state_dir, uint64_t *entries, char *why, si
 			break;
 		}
 		char computed[65];
-		sha256_hex(line, (size_t)(hash_at - line), computed);
+		entry_mac_hex(k->audit_key, line, (size_t)(hash_at - line), computed);
 		if (strncmp(hash_at + 6, computed, 64) != 0 || hash_at[6 + 64] != '\n') {
 			snprintf(why, why_len, "entry %llu: hash mismatch (entry edited)", expect);
 			rc = MG_KEYS_ERR_CORRUPT;
@@ -426,6 +433,10 @@ int mg_keys_audit_verify(const char *state_dir, uint64_t *entries, char *why, si
 }
 
 /* ---- PKCS#11 ---------------------------------------------------------------------------- */
+
+static int audit_key_setup(struct mg_keys *k);
+static int admin_lock(struct mg_keys *k);
+static void admin_unlock(struct mg_keys *k, int fd);
 
 int mg_keys_open(struct mg_keys **keys, const struct mg_keys_config *config)
 {
@@ -484,6 +495,9 @@ int mg_keys_open(struct mg_keys **keys, const struct mg_keys_config *config)
 	rv = k->p11->C_Login(k->session, CKU_USER, (CK_UTF8CHAR_PTR)config->pin,
 			     strlen(config->pin));
 	if (rv != CKR_OK && rv != CKR_USER_ALREADY_LOGGED_IN)
+		goto fail;
+	rc = audit_key_setup(k);
+	if (rc != MG_KEYS_OK)
 		goto fail;
 	*keys = k;
 	return MG_KEYS_OK;
@@ -664,6 +678,23 @@ static int token_derive(struct mg_keys *k, const char *key_id, uint32_t version,
 	OPENSSL_cleanse(prf, sizeof(prf));
 	OPENSSL_cleanse(input, sizeof(input));
 	return MG_KEYS_OK;
+}
+
+/* The token's audit key (label "mg-audit/v1", created on first use) yields the chain's HMAC
+ * key: one token call per process. */
+static int audit_key_setup(struct mg_keys *k)
+{
+	/* Under the metadata lock: two first-ever processes must not create two keys. */
+	int lock = admin_lock(k);
+	CK_OBJECT_HANDLE obj;
+	int rc = token_find(k, "mg-audit", 1, &obj);
+	if (rc == MG_KEYS_ERR_NOT_FOUND)
+		rc = token_generate(k, "mg-audit", 1);
+	if (rc == MG_KEYS_OK)
+		rc = token_derive(k, "mg-audit", 1, "audit-chain-hmac", k->audit_key);
+	admin_unlock(k, lock);
+	k->token_calls = 0; /* count only recording work */
+	return rc;
 }
 
 /* ---- metadata --------------------------------------------------------------------------- */

@@ -150,8 +150,10 @@ int mg_keys_audit(struct mg_keys *keys, const char *principal, const char *opera
 		  const char *key_id, uint32_t key_version,
 		  const struct mg_envelope_context *context, const char *detail,
 		  const char *result);
-/* Verifies <state_dir>/audit.log against its chain and head. Returns MG_KEYS_OK or
- * MG_KEYS_ERR_CORRUPT with a reason (line number) in why. */
-int mg_keys_audit_verify(const char *state_dir, uint64_t *entries, char *why, size_t why_len);
+/* Verifies <state_dir>/audit.log: every entry's HMAC (key derived in the token, so the
+ * token is needed to verify and to forge), the chain of previous MACs, consecutive sequence
+ * numbers and the head. Returns MG_KEYS_OK or MG_KEYS_ERR_CORRUPT with the first bad entry in
+ * why. */
+int mg_keys_audit_verify(struct mg_keys *keys, uint64_t *entries, char *why, size_t why_len);
 
 #endif
