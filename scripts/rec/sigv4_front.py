@@ -102,8 +102,11 @@ class Front(http.server.BaseHTTPRequestHandler):
         length = int(self.headers.get("Content-Length") or 0)
         body = self.rfile.read(length) if length else b""
         if len(body) != length:
+            sys.stderr.write(f"sigv4-front: {self.command} {self.path}: client closed mid-body "
+                             f"after {len(body)} of {length} bytes; nothing forwarded\n")
+            sys.stderr.flush()
             self.close_connection = True
-            return  # client went away mid-body: nothing is forwarded
+            return
         problem = self.check(body)
         if problem:
             return self.refuse(*problem)
@@ -118,7 +121,9 @@ class Front(http.server.BaseHTTPRequestHandler):
             reply = backend.getresponse()
             data = reply.read()
         except OSError as error:
-            sys.stderr.write(f"sigv4-front: backend unavailable: {error}\n")
+            sys.stderr.write(f"sigv4-front: {self.command} {self.path}: backend unavailable: "
+                             f"{error}\n")
+            sys.stderr.flush()
             self.send_response(502)
             self.send_header("Content-Length", "0")
             self.send_header("Connection", "close")

@@ -59,7 +59,13 @@ wait_delivered 1 60
 sleep 0.5
 stop_s3 KILL
 pass "S3 server killed with SIGKILL mid-upload (after $(delivered) delivered)"
-sleep 3
+# Keep it down until an upload in flight has hit the dead server (the front answers 502).
+for _ in $(seq 1 300); do
+	grep -q "backend unavailable" "$work/front.log" && break
+	sleep 0.1
+done
+grep -q "backend unavailable" "$work/front.log" || fail "no upload reached the dead S3 server"
+pass "an upload in flight hit the dead S3 server: $(grep -m1 'backend unavailable' "$work/front.log" | cut -c1-90)..."
 start_s3
 pass "S3 server restarted"
 before=$(delivered)
@@ -67,7 +73,12 @@ wait_delivered $((before + 2)) 90
 sleep 0.7 # into the next upload
 kill -9 "$worker_pid"
 wait "$worker_pid" 2>/dev/null || true
-pass "delivery worker killed with SIGKILL mid-upload (after $(delivered) delivered)"
+for _ in $(seq 1 50); do
+	grep -q "client closed mid-body" "$work/front.log" && break
+	sleep 0.1
+done
+grep -q "client closed mid-body" "$work/front.log" || fail "the worker was not killed mid-upload"
+pass "delivery worker killed with SIGKILL mid-upload (after $(delivered) delivered): $(grep -m1 -o 'client closed mid-body after [0-9]* of [0-9]* bytes' "$work/front.log")"
 grep -q "retry in" "$work/deliver.log" || fail "the worker never retried during the outage"
 pass "worker retried with backoff during the outage: $(grep -c 'retry in' "$work/deliver.log") retries"
 
