@@ -97,6 +97,22 @@ pass "cross-instance decrypt refused (exit $rc: $(head -1 "$work/err" | cut -c1-
 "$rec" --as admin-b get --instance inst-b --contact b-1 --out "$work/o.wav" 2>/dev/null && cmp -s "$work/b1.wav" "$work/o.wav" ||
 	fail "B reads its own"
 
+# A sealed file tampered with at rest (one byte in the last frame): refused, nothing written.
+b_file=$(ls "$work/state/spool/"b-1_*.mgenc)
+cp "$b_file" "$work/b.bak"
+size=$(stat -c %s "$b_file")
+printf '\x00' | dd of="$b_file" bs=1 seek=$((size - 20)) conv=notrunc 2>/dev/null
+cmp -s "$b_file" "$work/b.bak" && printf '\x01' | dd of="$b_file" bs=1 seek=$((size - 20)) conv=notrunc 2>/dev/null
+rm -f "$work/t.wav"
+expect_rc 10 "tampered recording" "$rec" --as admin-b get --instance inst-b --contact b-1 --out "$work/t.wav"
+grep -q "authentication failed" "$work/err" || fail "message: $(cat "$work/err")"
+[ -e "$work/t.wav" ] || [ -e "$work/t.wav.part" ] && fail "output written for a tampered recording"
+head -c $((size - 100)) "$work/b.bak" >"$b_file"
+expect_rc 10 "truncated recording" "$rec" --as admin-b get --instance inst-b --contact b-1 --out "$work/t.wav"
+grep -q "truncated" "$work/err" || fail "message: $(cat "$work/err")"
+cp "$work/b.bak" "$b_file"
+pass "tampered and truncated recordings refused (exit 10), no output file"
+
 # Audit: denied accesses recorded, no secrets, verify catches an edit.
 log=$work/state/audit.log
 grep -q "principal=agent-7 op=recording.get .*result=denied" "$log" || fail "denied get not audited"
