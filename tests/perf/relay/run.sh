@@ -7,13 +7,17 @@
 # Environment: ROUNDS (5), CALLS ("1000 10000"), SCALE ("1 100": mediagate-only points of
 # the scaling curve), RATE (rtpengine offered pps, 80000), MG_SECONDS (2, per mediagate
 # repetition), RE_SECONDS (5, per rtpengine repetition), OVERLOAD (1.5; 0 = skip),
-# PERF (1: perf stat/record on the worker core during one extra mediagate run),
+# PERF (1: perf record on the worker thread during one extra mediagate run),
+# RELAY_CPU (CPU for the relay under test: mediagate's worker lcore 1 and rtpengine; the
+# generator / load tool get the other one; default "auto": the less busy CPU over one
+# second, because on this shared 2-core machine other jobs pin themselves to one core),
 # MG_BUILD (build dir, default build-perf).
 #
-# mediagate: relay_bench, EAL --no-huge -m 2048 --no-pci --no-shconf -l 0,1 (worker on
-# lcore 1, generator + control on lcore 0), ring port from rte_eth_from_rings().
-# rtpengine: userspace only (--table=-1), one core (taskset -c 1, --num-threads=1
-# --media-num-threads=1), loopback; rtpengine_load pinned to core 0.
+# mediagate: relay_bench, EAL --no-huge -m 2048 --no-pci --no-shconf with lcores 0 and 1
+# (worker on lcore 1, generator + control on the main lcore 0; --lcores maps them to
+# CPUs), ring port from rte_eth_from_rings().
+# rtpengine: userspace only (--table=-1), one core (taskset -c $RELAY_CPU,
+# --num-threads=1 --media-num-threads=1), loopback; rtpengine_load pinned to the other.
 # Not part of CI. Stops by itself; kills rtpengine and removes EAL runtime files.
 set -euo pipefail
 root=$(cd "$(dirname "$0")/../../.." && pwd)
@@ -45,6 +49,18 @@ cleanup() {
 }
 trap cleanup EXIT INT TERM
 
+# Which CPU is quieter right now?
+cpu_busy() { awk -v c="cpu$1" '$1==c {print $2+$3+$4+$7+$8+$9}' /proc/stat; }
+relay_cpu=${RELAY_CPU:-auto}
+if [ "$relay_cpu" = auto ]; then
+	a0=$(cpu_busy 0); a1=$(cpu_busy 1); sleep 1; b0=$(cpu_busy 0); b1=$(cpu_busy 1)
+	if [ $((b1 - a1)) -le $((b0 - a0)) ]; then relay_cpu=1; else relay_cpu=0; fi
+	echo "   busy ticks over 1 s: cpu0 $((b0 - a0)), cpu1 $((b1 - a1)) (of ~$(getconf CLK_TCK))"
+fi
+gen_cpu=$((1 - relay_cpu))
+echo "   relay under test on cpu $relay_cpu, generator / load tool on cpu $gen_cpu"
+eal_cpus="--lcores 0@$gen_cpu,1@$relay_cpu"
+
 results=$work/results
 : >"$results"
 ngport=$((22500 + $$ % 400))
@@ -54,7 +70,7 @@ mg_run() { # label calls reps seconds [extra relay_bench options...]
 	shift 4
 	n=$((${n_mg:-0} + 1)); n_mg=$n
 	timeout 300 "$build/tests/perf/relay/relay_bench" --calls "$calls" --reps "$reps" \
-		--seconds "$secs" "$@" -- --no-huge -m 2048 --no-pci --no-shconf -l 0,1 \
+		--seconds "$secs" "$@" -- --no-huge -m 2048 --no-pci --no-shconf $eal_cpus \
 		--no-telemetry --log-level lib.eal:warning --file-prefix "$tag-$n" >"$work/mg.out" 2>&1 ||
 		{ cat "$work/mg.out"; echo "run.sh: relay_bench failed" >&2; exit 1; }
 	rm -rf /var/run/dpdk/"$tag-$n"
@@ -64,7 +80,7 @@ mg_run() { # label calls reps seconds [extra relay_bench options...]
 
 rtpe_start() {
 	# rtpengine holds 4 sockets per call (RTP + RTCP per side, even with rtcp-mux).
-	(cd "$work" && ulimit -n "$(ulimit -Hn)" && exec taskset -c 1 rtpengine --interface=127.0.0.1 \
+	(cd "$work" && ulimit -n "$(ulimit -Hn)" && exec taskset -c "$relay_cpu" rtpengine --interface=127.0.0.1 \
 		--listen-ng=127.0.0.1:$ngport --table=-1 --foreground --log-stderr \
 		--port-min=10000 --port-max=60000 --num-threads=1 --media-num-threads=1 \
 		--log-level=4 >"$work/rtpengine.log" 2>&1) &
@@ -90,7 +106,7 @@ rtpe_stop() {
 re_run() { # calls round
 	timeout 300 "$build/tests/perf/relay/rtpengine_load" --ng "127.0.0.1:$ngport" \
 		--calls "$1" --rate "$rate" --seconds "$re_seconds" --warmup 1 --reps 1 \
-		--pid "$rtpe_pid" --cpu 0 --prefix "r$2-c$1" >"$work/re.out" 2>&1 ||
+		--pid "$rtpe_pid" --cpu "$gen_cpu" --prefix "r$2-c$1" >"$work/re.out" 2>&1 ||
 		{ cat "$work/re.out"; echo "run.sh: rtpengine_load failed" >&2; exit 1; }
 	grep -E '^(rep|totals)' "$work/re.out" | sed 's/^/    re: /'
 	grep -E '^(REP|SUMMARY) ' "$work/re.out" | sed "s/^/main /" >>"$results"
@@ -121,7 +137,7 @@ for calls in $calls_list; do
 	rtpe_start
 	for r in $(seq "$rounds"); do
 		echo "  round $r"
-		mg_run main "$calls" 1 "$mg_seconds"
+		mg_run main "$calls" 2 "$mg_seconds"
 		re_run "$re_calls" "$r"
 	done
 	grep -c "Too many packets" "$work/rtpengine.log" | sed 's/^/    rtpengine "Too many packets in UDP receive queue" log lines: /' || true
@@ -139,9 +155,9 @@ if [ "$overload" != 0 ]; then
 fi
 
 if [ "$do_perf" = 1 ] && command -v perf >/dev/null; then
-	echo "== perf on the worker core (lcore 1 = cpu 1), 10000 calls"
+	echo "== perf record (cpu-clock) on the worker thread, 10000 calls"
 	"$build/tests/perf/relay/relay_bench" --calls 10000 --reps 3 --seconds 2 -- --no-huge -m 2048 \
-		--no-pci --no-shconf -l 0,1 --no-telemetry --log-level lib.eal:warning \
+		--no-pci --no-shconf $eal_cpus --no-telemetry --log-level lib.eal:warning \
 		--file-prefix "$tag-perf" >"$work/perf-mg.out" 2>&1 &
 	bpid=$!
 	sleep 2.5
