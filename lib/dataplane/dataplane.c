@@ -42,9 +42,12 @@ static int setup_port(struct mg_dataplane *dp, unsigned i, char *err, size_t err
 	/* af_packet spreads packets over all of its socket queues (PACKET_FANOUT), so
 	 * every one of them must be polled; elsewhere one rx queue per worker is enough. */
 	bool fanout_device = strstr(info.driver_name, "af_packet") != NULL;
-	uint16_t n_rx = fanout_device ? info.max_rx_queues
-				      : (uint16_t)RTE_MIN(info.max_rx_queues, dp->n_workers);
+	/* net_tap insists on as many rx as tx queues; the kernel spreads flows over them */
+	bool paired_queues = strstr(info.driver_name, "tap") != NULL;
 	uint16_t n_tx = (uint16_t)(dp->n_workers + 1); /* one per worker + control */
+	uint16_t n_rx = fanout_device	? info.max_rx_queues
+			: paired_queues ? n_tx
+					: (uint16_t)RTE_MIN(info.max_rx_queues, dp->n_workers);
 	if (n_rx == 0)
 		n_rx = 1;
 	if (info.max_tx_queues < n_tx)
