@@ -206,6 +206,11 @@ int main(int argc, char **argv)
 		logmsg("warning: telemetry commands could not be registered");
 	if (profile.telemetry)
 		restrict_telemetry_socket(&profile);
+	if (profile.prometheus_listen[0] &&
+	    mg_prometheus_start(&tctx, profile.prometheus_listen, err, sizeof(err)) < 0) {
+		logmsg("%s", err);
+		return 1;
+	}
 
 	signal(SIGINT, on_signal);
 	signal(SIGTERM, on_signal);
@@ -250,6 +255,7 @@ int main(int argc, char **argv)
 			break;
 	}
 	logmsg("stopping");
+	mg_prometheus_stop();
 	mg_dp_stop(dp);
 	mg_ng_destroy(ng);
 	mg_sessions_destroy(sessions);

@@ -286,6 +286,22 @@ static int set_key(struct mg_profile *p, const char *section, const char *key, c
 		} else if (!strcmp(key, "telemetry")) {
 			if (parse_bool(value, &p->telemetry) < 0)
 				return FIELD_FAIL("expected on or off");
+		} else if (!strcmp(key, "prometheus_listen")) {
+			uint32_t ip;
+			char host[48];
+			const char *colon = strrchr(value, ':');
+			if (!strcmp(value, "off")) {
+				p->prometheus_listen[0] = '\0';
+				return 0;
+			}
+			if (!colon || (size_t)(colon - value) >= sizeof(host))
+				return FIELD_FAIL("expected IPv4 address:port or off");
+			memcpy(host, value, (size_t)(colon - value));
+			host[colon - value] = '\0';
+			if (mg_ipv4_parse(host, &ip) < 0 || parse_uint(colon + 1, 65535, &x) < 0 ||
+			    !x)
+				return FIELD_FAIL("expected IPv4 address:port or off");
+			snprintf(p->prometheus_listen, sizeof(p->prometheus_listen), "%s", value);
 		} else if (!strcmp(key, "telemetry_group")) {
 			snprintf(p->telemetry_group, sizeof(p->telemetry_group), "%s", value);
 		} else {

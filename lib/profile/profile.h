@@ -67,6 +67,7 @@ struct mg_profile {
 	int n_ng_allow;
 	struct mg_cidr ng_allow[MG_MAX_ALLOW];
 	bool telemetry;
+	char prometheus_listen[64];   /* "addr:port" of the Prometheus exporter; "" = off */
 	char telemetry_group[32]; /* group that may use the telemetry socket ("" = root only) */
 };
 

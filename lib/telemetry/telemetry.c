@@ -40,48 +40,104 @@ static void sum_workers(struct mg_worker_stats *t)
 	}
 }
 
-static void put_worker_stats(struct rte_tel_data *d, const struct mg_worker_stats *s)
+void mg_metrics_worker(const struct mg_worker_stats *s, mg_metric_fn emit, void *arg)
 {
-	add_u64(d, "rx_packets", s->rx_pkts);
-	add_u64(d, "rx_bytes", s->rx_bytes);
-	add_u64(d, "tx_packets", s->tx_pkts);
-	add_u64(d, "tx_drops", s->tx_drops);
+	emit(arg, "rx_packets", s->rx_pkts, false);
+	emit(arg, "rx_bytes", s->rx_bytes, false);
+	emit(arg, "tx_packets", s->tx_pkts, false);
+	emit(arg, "tx_drops", s->tx_drops, false);
 	for (int v = 0; v < MG_NET_VERDICT_COUNT; v++) {
 		char k[48];
 		snprintf(k, sizeof(k), "net_%s", mg_net_verdict_name((enum mg_net_verdict)v));
-		add_u64(d, k, s->net_verdict[v]);
+		emit(arg, k, s->net_verdict[v], false);
 	}
 	for (int c = 0; c < MG_DEMUX_CLASS_COUNT; c++) {
 		char k[48];
 		snprintf(k, sizeof(k), "demux_%s", mg_demux_class_name((enum mg_demux_class)c));
-		add_u64(d, k, s->demux[c]);
+		emit(arg, k, s->demux[c], false);
 	}
-	add_u64(d, "no_session", s->no_session);
-	add_u64(d, "dispatched_out", s->dispatched_out);
-	add_u64(d, "dispatched_in", s->dispatched_in);
-	add_u64(d, "dispatch_drops", s->dispatch_drops);
-	add_u64(d, "slow_path", s->slow_path);
-	add_u64(d, "slow_path_drops", s->slow_path_drops);
-	add_u64(d, "multiseg_drops", s->multiseg_drops);
-	add_u64(d, "commands", s->commands);
+	emit(arg, "no_session", s->no_session, false);
+	emit(arg, "dispatched_out", s->dispatched_out, false);
+	emit(arg, "dispatched_in", s->dispatched_in, false);
+	emit(arg, "dispatch_drops", s->dispatch_drops, false);
+	emit(arg, "slow_path", s->slow_path, false);
+	emit(arg, "slow_path_drops", s->slow_path_drops, false);
+	emit(arg, "multiseg_drops", s->multiseg_drops, false);
+	emit(arg, "commands", s->commands, false);
 }
 
 /* Per-leg drops summed over every call (under the sessions lock). */
-static void sum_leg_drops(uint64_t drops[MG_LEG_DROP_COUNT], uint64_t *relayed_rtp,
-			  uint64_t *relayed_rtcp)
+static void sum_leg_drops(const struct mg_telemetry_ctx *c, uint64_t drops[MG_LEG_DROP_COUNT],
+			  uint64_t *relayed_rtp, uint64_t *relayed_rtcp)
 {
 	memset(drops, 0, sizeof(uint64_t) * MG_LEG_DROP_COUNT);
 	*relayed_rtp = *relayed_rtcp = 0;
-	mg_sessions_lock(ctx.sessions);
-	for (struct mg_call *c = mg_call_first(ctx.sessions); c; c = mg_call_next(c)) {
+	mg_sessions_lock(c->sessions);
+	for (struct mg_call *call = mg_call_first(c->sessions); call; call = mg_call_next(call)) {
 		struct mg_leg_stats t;
-		mg_call_totals(c, &t);
+		mg_call_totals(call, &t);
 		for (int i = 0; i < MG_LEG_DROP_COUNT; i++)
 			drops[i] += t.drops[i];
 		*relayed_rtp += t.rtp_out_pkts;
 		*relayed_rtcp += t.rtcp_out_pkts;
 	}
-	mg_sessions_unlock(ctx.sessions);
+	mg_sessions_unlock(c->sessions);
+}
+
+void mg_metrics_totals(const struct mg_telemetry_ctx *c, mg_metric_fn emit, void *arg)
+{
+	mg_sessions_lock(c->sessions);
+	uint64_t sessions = mg_sessions_count(c->sessions), legs = mg_dp_legs_in_use(c->dp);
+	mg_sessions_unlock(c->sessions);
+	emit(arg, "sessions", sessions, true);
+	emit(arg, "legs", legs, true);
+	uint64_t drops[MG_LEG_DROP_COUNT], rtp, rtcp;
+	sum_leg_drops(c, drops, &rtp, &rtcp);
+	/* counters of the calls that exist now: they fall when a call goes */
+	emit(arg, "relayed_rtp_packets_active_calls", rtp, true);
+	emit(arg, "relayed_rtcp_packets_active_calls", rtcp, true);
+	for (int i = 0; i < MG_LEG_DROP_COUNT; i++) {
+		char k[48];
+		snprintf(k, sizeof(k), "leg_drop_%s", mg_leg_drop_name((enum mg_leg_drop)i));
+		emit(arg, k, drops[i], true);
+	}
+	struct mg_control_stats cs;
+	mg_dp_control_stats(c->dp, &cs);
+	emit(arg, "arp_requests_answered", cs.arp_requests_answered, false);
+	emit(arg, "arp_replies_learned", cs.arp_replies_learned, false);
+	emit(arg, "arp_requests_sent", cs.arp_requests_sent, false);
+	emit(arg, "arp_ignored", cs.arp_ignored, false);
+	emit(arg, "icmp_echo_answered", cs.icmp_echo_answered, false);
+	emit(arg, "icmp_ignored", cs.icmp_ignored, false);
+	emit(arg, "stun_received", cs.stun_received, false);
+	emit(arg, "dtls_received", cs.dtls_received, false);
+	emit(arg, "neighbor_misses", cs.neighbor_misses, false);
+	emit(arg, "neighbor_held_sent", cs.neighbor_held_sent, false);
+	emit(arg, "neighbor_held_dropped", cs.neighbor_held_dropped, false);
+	emit(arg, "control_tx_drops", cs.tx_drops, false);
+	emit(arg, "nic_rx_missed", cs.rx_missed, false);
+	if (c->ng) {
+		struct mg_ng_stats ns;
+		mg_ng_get_stats(c->ng, &ns);
+		for (int cmd = 0; cmd < MG_NG_CMD_COUNT; cmd++) {
+			char k[48];
+			snprintf(k, sizeof(k), "ng_%s", mg_ng_cmd_name((enum mg_ng_cmd)cmd));
+			for (char *p = k; *p; p++)
+				if (*p == ' ')
+					*p = '_';
+			emit(arg, k, ns.requests[cmd], false);
+		}
+		emit(arg, "ng_errors", ns.errors, false);
+		emit(arg, "ng_malformed", ns.malformed, false);
+		emit(arg, "ng_denied", ns.denied, false);
+		emit(arg, "ng_retransmissions", ns.retransmissions, false);
+	}
+}
+
+static void tel_emit(void *arg, const char *name, uint64_t value, bool gauge)
+{
+	(void)gauge;
+	add_u64(arg, name, value);
 }
 
 static int cmd_stats(const char *cmd, const char *params, struct rte_tel_data *d)
@@ -90,52 +146,9 @@ static int cmd_stats(const char *cmd, const char *params, struct rte_tel_data *d
 	(void)params;
 	struct mg_worker_stats t;
 	sum_workers(&t);
-	struct mg_control_stats cs;
-	mg_dp_control_stats(ctx.dp, &cs);
 	rte_tel_data_start_dict(d);
-	mg_sessions_lock(ctx.sessions);
-	add_u64(d, "sessions", mg_sessions_count(ctx.sessions));
-	add_u64(d, "legs", mg_dp_legs_in_use(ctx.dp));
-	mg_sessions_unlock(ctx.sessions);
-	put_worker_stats(d, &t);
-	uint64_t drops[MG_LEG_DROP_COUNT], rtp, rtcp;
-	sum_leg_drops(drops, &rtp, &rtcp);
-	add_u64(d, "relayed_rtp_packets_active_calls", rtp);
-	add_u64(d, "relayed_rtcp_packets_active_calls", rtcp);
-	for (int i = 0; i < MG_LEG_DROP_COUNT; i++) {
-		char k[48];
-		snprintf(k, sizeof(k), "leg_drop_%s", mg_leg_drop_name((enum mg_leg_drop)i));
-		add_u64(d, k, drops[i]);
-	}
-	add_u64(d, "arp_requests_answered", cs.arp_requests_answered);
-	add_u64(d, "arp_replies_learned", cs.arp_replies_learned);
-	add_u64(d, "arp_requests_sent", cs.arp_requests_sent);
-	add_u64(d, "arp_ignored", cs.arp_ignored);
-	add_u64(d, "icmp_echo_answered", cs.icmp_echo_answered);
-	add_u64(d, "icmp_ignored", cs.icmp_ignored);
-	add_u64(d, "stun_received", cs.stun_received);
-	add_u64(d, "dtls_received", cs.dtls_received);
-	add_u64(d, "neighbor_misses", cs.neighbor_misses);
-	add_u64(d, "neighbor_held_sent", cs.neighbor_held_sent);
-	add_u64(d, "neighbor_held_dropped", cs.neighbor_held_dropped);
-	add_u64(d, "control_tx_drops", cs.tx_drops);
-	add_u64(d, "nic_rx_missed", cs.rx_missed);
-	if (ctx.ng) {
-		struct mg_ng_stats ns;
-		mg_ng_get_stats(ctx.ng, &ns);
-		for (int c = 0; c < MG_NG_CMD_COUNT; c++) {
-			char k[48];
-			snprintf(k, sizeof(k), "ng_%s", mg_ng_cmd_name((enum mg_ng_cmd)c));
-			for (char *p = k; *p; p++)
-				if (*p == ' ')
-					*p = '_';
-			add_u64(d, k, ns.requests[c]);
-		}
-		add_u64(d, "ng_errors", ns.errors);
-		add_u64(d, "ng_malformed", ns.malformed);
-		add_u64(d, "ng_denied", ns.denied);
-		add_u64(d, "ng_retransmissions", ns.retransmissions);
-	}
+	mg_metrics_totals(&ctx, tel_emit, d);
+	mg_metrics_worker(&t, tel_emit, d);
 	return 0;
 }
 
@@ -167,7 +180,7 @@ static int cmd_lcores(const char *cmd, const char *params, struct rte_tel_data *
 		add_u64(wd, "busy_percent",
 			s.total_cycles ? s.busy_cycles * 100 / s.total_cycles : 0);
 		add_u64(wd, "loops", s.loops);
-		put_worker_stats(wd, &s);
+		mg_metrics_worker(&s, tel_emit, wd);
 		snprintf(key, sizeof(key), "lcore%u", mg_dp_worker_lcore(ctx.dp, w));
 		rte_tel_data_add_dict_container(d, key, wd, 0);
 	}

@@ -17,4 +17,16 @@ struct mg_telemetry_ctx {
 /* Registers every /mediagate/... command; returns 0 or -1. */
 int mg_telemetry_register(const struct mg_telemetry_ctx *ctx);
 
+/* The figures, in one place for the telemetry socket and the Prometheus exporter:
+ * emit(arg, name, value, is_gauge) is called once per figure. */
+typedef void (*mg_metric_fn)(void *arg, const char *name, uint64_t value, bool gauge);
+void mg_metrics_totals(const struct mg_telemetry_ctx *ctx, mg_metric_fn emit, void *arg);
+void mg_metrics_worker(const struct mg_worker_stats *s, mg_metric_fn emit, void *arg);
+
+/* Prometheus text exporter: an HTTP server on its own thread (never a worker) serving
+ * GET /metrics at `listen_at` ("addr:port"). Returns 0 or -1 with err filled. */
+int mg_prometheus_start(const struct mg_telemetry_ctx *ctx, const char *listen_at, char *err,
+			size_t errlen);
+void mg_prometheus_stop(void);
+
 #endif

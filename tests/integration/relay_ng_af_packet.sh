@@ -12,6 +12,7 @@ source "$root/scripts/lib/netns.sh"
 id="mgr$$"
 prefix="mgtest$$"
 ngport=$((20000 + $$ % 10000))
+promport=$((ngport + 1))
 work=$(mktemp -d)
 mg_pid=""
 cleanup() {
@@ -26,7 +27,7 @@ ok() { echo "ok: $*"; }
 mg_lan_up "$id"
 ip netns exec "${id}core" "$build/app/mediagate/mediagate" --profile af_packet \
 	--set eal.file_prefix="$prefix" --set control.ng_listen="127.0.0.1:$ngport" \
-	>"$work/mg.log" 2>&1 &
+	--set control.prometheus_listen="127.0.0.1:$promport" >"$work/mg.log" 2>&1 &
 mg_pid=$!
 mg_wait_ng "${id}core" "$ngport" || fail "mediagate did not answer ng ping"
 ok "ng ping answered"
@@ -125,6 +126,33 @@ assert j("version.json")["/mediagate/version"]["dpdk"].startswith("DPDK 22.11")
 print("telemetry ok")
 PY
 ok "telemetry figures match (stats, session, lcores, sessions, version)"
+
+# Prometheus exporter: the same figures over HTTP, parsed as Prometheus text
+ip netns exec "${id}core" python3 - "$promport" "$work/stats.json" <<'PY' || fail "Prometheus check"
+import json, re, sys, urllib.request
+text = urllib.request.urlopen("http://127.0.0.1:%s/metrics" % sys.argv[1], timeout=5).read().decode()
+samples, types = {}, {}
+for line in text.splitlines():
+    m = re.match(r"# TYPE (\S+) (counter|gauge)$", line)
+    if m:
+        types[m.group(1)] = m.group(2)
+        continue
+    m = re.match(r'([a-z][a-z0-9_]*)(\{[^}]*\})? (\d+)$', line)
+    assert m, "not Prometheus text: %r" % line
+    samples[m.group(1) + (m.group(2) or "")] = int(m.group(3))
+    assert m.group(1) in types, "no TYPE for " + m.group(1)
+st = json.load(open(sys.argv[2]))["/mediagate/stats"]
+# figures that did not move since the telemetry snapshot must be equal
+for k in ("sessions", "legs"):
+    assert samples["mediagate_" + k] == st[k], (k, samples["mediagate_" + k], st[k])
+for k in ("ng_offer", "ng_answer", "icmp_echo_answered", "arp_requests_answered"):
+    assert samples["mediagate_%s_total" % k] == st[k], (k, samples["mediagate_%s_total" % k], st[k])
+assert samples["mediagate_leg_drop_unlatched_source"] == st["leg_drop_unlatched_source"] == 20
+assert samples['mediagate_worker_net_udp_total{worker="0",lcore="1"}'] >= st["net_udp"]
+assert types["mediagate_worker_rx_packets_total"] == "counter" and types["mediagate_sessions"] == "gauge"
+print("prometheus ok: %d samples" % len(samples))
+PY
+ok "Prometheus /metrics carries the same figures"
 
 # bad input on the control socket: errors, never a crash
 NGPY=(ip netns exec "${id}core" python3 "$root/tests/tools/ng.py" "$ngport")
