@@ -5,13 +5,13 @@
 void mg_g711_ulaw_encode_burst(uint8_t *restrict dst, const int16_t *restrict src, size_t n)
 {
 	for (size_t i = 0; i < n; i++)
-		dst[i] = mg_g711_ulaw_encode(src[i]);
+		dst[i] = mg_g711_ulaw_encode_fast(src[i]);
 }
 
 void mg_g711_alaw_encode_burst(uint8_t *restrict dst, const int16_t *restrict src, size_t n)
 {
 	for (size_t i = 0; i < n; i++)
-		dst[i] = mg_g711_alaw_encode(src[i]);
+		dst[i] = mg_g711_alaw_encode_fast(src[i]);
 }
 
 void mg_g711_ulaw_decode_burst(int16_t *restrict dst, const uint8_t *restrict src, size_t n)

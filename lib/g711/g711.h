@@ -16,9 +16,12 @@
  * encode(decode(c)) == c for every code except mu-law 0x7F ("negative zero", which decodes
  * to 0 and 0 encodes to 0xFF).
  *
- * Single-sample functions are inline (decode: one table load; encode: a branch-free
- * segment search with one count-leading-zeros). Burst functions work on arrays, e.g. 160
- * samples = 20 ms at 8 kHz. All functions are pure: no state, no allocation. */
+ * Single-sample functions are inline (decode: one table load; encode: either a branch-free
+ * segment search with one count-leading-zeros, or one load from a 16 KiB / 4 KiB table,
+ * about 3x faster than the scalar computation while the table is cached; the computed one
+ * wins where it vectorises, see MG_G711_ENCODE_COMPUTED). Burst functions work on arrays,
+ * e.g. 160 samples = 20 ms at 8 kHz. All functions are pure: no state, no
+ * allocation. */
 #ifndef MG_G711_H
 #define MG_G711_H
 
@@ -33,6 +36,31 @@ enum mg_g711_law {
 /* Decode tables (G.191 expansion of all 256 codes). */
 extern const int16_t mg_g711_ulaw_dec[256];
 extern const int16_t mg_g711_alaw_dec[256];
+
+/* Encode tables, indexed by the bits G.711 looks at: mu-law (x >> 2) + 8192 (16 KiB),
+ * A-law (x >> 4) + 2048 (4 KiB). Used by the burst encoders and the *_encode_tab
+ * functions; the *_encode functions compute the same codes without memory. */
+extern const uint8_t mg_g711_ulaw_enc[16384];
+extern const uint8_t mg_g711_alaw_enc[4096];
+
+static inline uint8_t mg_g711_ulaw_encode_tab(int16_t x)
+{
+	return mg_g711_ulaw_enc[(x >> 2) + 8192];
+}
+
+static inline uint8_t mg_g711_alaw_encode_tab(int16_t x)
+{
+	return mg_g711_alaw_enc[(x >> 4) + 2048];
+}
+
+/* The encoder used by the bursts (and by lib/mix): the computed one where the compiler
+ * vectorises count-leading-zeros (AVX-512CD + VL: vplzcntd), the tables otherwise. Both
+ * give identical codes. */
+#if defined(__AVX512CD__) && defined(__AVX512VL__)
+#define MG_G711_ENCODE_COMPUTED 1
+#else
+#define MG_G711_ENCODE_COMPUTED 0
+#endif
 
 static inline int16_t mg_g711_ulaw_decode(uint8_t code)
 {
@@ -64,6 +92,16 @@ static inline uint8_t mg_g711_alaw_encode(int16_t x)
 	int32_t sh = e > 0 ? e - 1 : 0;
 	int32_t code = (e << 4) | ((ix >> sh) & 0xF);
 	return (uint8_t)((code | (~s & 0x80)) ^ 0x55);
+}
+
+static inline uint8_t mg_g711_ulaw_encode_fast(int16_t x)
+{
+	return MG_G711_ENCODE_COMPUTED ? mg_g711_ulaw_encode(x) : mg_g711_ulaw_encode_tab(x);
+}
+
+static inline uint8_t mg_g711_alaw_encode_fast(int16_t x)
+{
+	return MG_G711_ENCODE_COMPUTED ? mg_g711_alaw_encode(x) : mg_g711_alaw_encode_tab(x);
 }
 
 static inline int16_t mg_g711_decode(enum mg_g711_law law, uint8_t code)

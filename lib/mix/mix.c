@@ -518,17 +518,17 @@ static void mix_encode(uint8_t *restrict dst, const int32_t *restrict sum,
 	if (law == MG_G711_ALAW) {
 		if (self)
 			for (unsigned i = 0; i < FRAME; i++)
-				dst[i] = mg_g711_alaw_encode(sat16(sum[i] - self[i]));
+				dst[i] = mg_g711_alaw_encode_fast(sat16(sum[i] - self[i]));
 		else
 			for (unsigned i = 0; i < FRAME; i++)
-				dst[i] = mg_g711_alaw_encode(sat16(sum[i]));
+				dst[i] = mg_g711_alaw_encode_fast(sat16(sum[i]));
 	} else {
 		if (self)
 			for (unsigned i = 0; i < FRAME; i++)
-				dst[i] = mg_g711_ulaw_encode(sat16(sum[i] - self[i]));
+				dst[i] = mg_g711_ulaw_encode_fast(sat16(sum[i] - self[i]));
 		else
 			for (unsigned i = 0; i < FRAME; i++)
-				dst[i] = mg_g711_ulaw_encode(sat16(sum[i]));
+				dst[i] = mg_g711_ulaw_encode_fast(sat16(sum[i]));
 	}
 }
 

@@ -179,16 +179,21 @@ int main(int argc, char **argv)
 		lin[i] = (int16_t)(i - 32768);
 	mg_g711_ulaw_encode_burst(bu, lin, 65536);
 	mg_g711_encode_burst(MG_G711_ALAW, ba, lin, 65536);
-	int du = 0, da = 0, db = 0;
+	int du = 0, da = 0, db = 0, dt = 0;
 	for (int i = 0; i < 65536; i++) {
 		du += mg_g711_ulaw_encode(lin[i]) != (uint8_t)ref_ulaw_compress(lin[i]);
 		da += mg_g711_alaw_encode(lin[i]) != (uint8_t)ref_alaw_compress(lin[i]);
+		dt += mg_g711_ulaw_encode_tab(lin[i]) != (uint8_t)ref_ulaw_compress(lin[i]);
+		dt += mg_g711_ulaw_encode_fast(lin[i]) != (uint8_t)ref_ulaw_compress(lin[i]);
+		dt += mg_g711_alaw_encode_fast(lin[i]) != (uint8_t)ref_alaw_compress(lin[i]);
+		dt += mg_g711_alaw_encode_tab(lin[i]) != (uint8_t)ref_alaw_compress(lin[i]);
 		db += bu[i] != (uint8_t)ref_ulaw_compress(lin[i]);
 		db += ba[i] != (uint8_t)ref_alaw_compress(lin[i]);
 	}
 	printf("encode: 65536 inputs against the G.191 compression: mu-law %d, A-law %d, "
-	       "bursts %d differences\n",
-	       du, da, db);
+	       "table lookups %d, bursts %d differences\n",
+	       du, da, dt, db);
+	CHECK_EQ_INT(dt, 0);
 	CHECK_EQ_INT(du, 0);
 	CHECK_EQ_INT(da, 0);
 	CHECK_EQ_INT(db, 0);
