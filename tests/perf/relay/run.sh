@@ -183,16 +183,20 @@ field() { # label kind calls key
 echo
 echo "== results: medians of all repetitions (range min-max). busy-core-s: relayed packets per"
 echo "   second of worker busy cycles (mg_worker_stats, TSC); CPU-s: per second of CPU time the"
-echo "   relay actually got (schedstat run time: the worker thread; all rtpengine threads)"
-printf '%-10s | %-28s | %-28s | %-26s | %-8s | %-10s | %s\n' calls \
-	"mg Mpps/busy-core-s (range)" "mg Mpps/CPU-s (range)" "rtpengine kpps/CPU-s (range)" \
-	"re loss" "preempted" "ratio (CPU-s, busy)"
+echo "   relay actually got (schedstat run time: the worker thread; all rtpengine threads);"
+echo "   clean-window: busy-core-s over the 10 ms windows in which the worker never waited"
+echo "   for its CPU (median of the repetitions that had such windows)"
+printf '%-10s | %-24s | %-24s | %-22s | %-26s | %-8s | %-9s | %s\n' calls \
+	"mg Mpps/busy-core-s" "mg Mpps/CPU-s" "mg Mpps/clean-window" "rtpengine kpps/CPU-s" \
+	"re loss" "preempted" "ratio (busy, CPU-s, clean)"
 for calls in $calls_list; do
 	mg=$(field main mediagate "$calls" per_core_pps | median)
 	mgr=$(field main mediagate "$calls" per_core_pps | awk '{printf "%.2f\n", $1/1e6}' | minmax)
 	mgc=$(field main mediagate "$calls" per_cpu_pps | median)
 	mgcr=$(field main mediagate "$calls" per_cpu_pps | awk '{printf "%.2f\n", $1/1e6}' | minmax)
 	mgp=$(field main mediagate "$calls" preempted | median)
+	mgw=$(field main mediagate "$calls" clean_pps | awk '$1>0' | median)
+	mgwr=$(field main mediagate "$calls" clean_pps | awk '$1>0 {printf "%.2f\n", $1/1e6}' | minmax)
 	rc=$(cat "$work/recalls-$calls")
 	re=$(field main rtpengine "$rc" per_core_pps | median)
 	rer=$(field main rtpengine "$rc" per_core_pps | awk '{printf "%.1f\n", $1/1e3}' | minmax)
@@ -200,17 +204,19 @@ for calls in $calls_list; do
 	rep_=$(field main rtpengine "$rc" preempted | median)
 	[ "$rc" = "$calls" ] || calls="$calls/$rc"
 	awk -v c="$calls" -v mg="$mg" -v mgr="$mgr" -v mgc="$mgc" -v mgcr="$mgcr" -v re="$re" \
-		-v rer="$rer" -v l="$loss" -v p1="$mgp" -v p2="$rep_" 'BEGIN{
-		printf "%-10s | %-28s | %-28s | %-26s | %-8s | %-10s | %.1fx, %.1fx\n", c,
+		-v rer="$rer" -v l="$loss" -v p1="$mgp" -v p2="$rep_" -v mgw="$mgw" -v mgwr="$mgwr" 'BEGIN{
+		printf "%-10s | %-24s | %-24s | %-22s | %-26s | %-8s | %-9s | %.1fx, %.1fx, %.1fx\n", c,
 			sprintf("%.3f (%s)", mg/1e6, mgr), sprintf("%.3f (%s)", mgc/1e6, mgcr),
+			sprintf("%.3f (%s)", mgw/1e6, mgwr),
 			sprintf("%.1f (%s)", re/1e3, rer), sprintf("%.2f%%", 100*l),
 			sprintf("%.0f%%/%.0f%%", 100*p1, 100*p2),
-			(re>0 ? mgc/re : 0), (re>0 ? mg/re : 0) }'
+			(re>0 ? mg/re : 0), (re>0 ? mgc/re : 0), (re>0 ? mgw/re : 0) }'
 done
 for calls in $scale_list; do
 	mg=$(field scale mediagate "$calls" per_core_pps | median)
 	mgc=$(field scale mediagate "$calls" per_cpu_pps | median)
-	awk -v c="$calls" -v mg="$mg" -v mgc="$mgc" 'BEGIN{printf "%-10s | %-28.3f | %-28.3f | (mediagate only: scaling curve)\n", c, mg/1e6, mgc/1e6}'
+	mgw=$(field scale mediagate "$calls" clean_pps | awk '$1>0' | median)
+	awk -v c="$calls" -v mg="$mg" -v mgc="$mgc" -v mgw="$mgw" 'BEGIN{printf "%-10s | %-24.3f | %-24.3f | %-22.3f | (mediagate only: scaling curve)\n", c, mg/1e6, mgc/1e6, mgw/1e6}'
 done
 echo "(calls a/b: mediagate a calls, rtpengine b calls; preempted: share of the wall time the"
 echo " worker / rtpengine threads were runnable but not running: other load on the machine)"
