@@ -223,6 +223,8 @@ void mg_rec_wav_free(struct mg_rec_wav *w);
 /* Places one record (channel and leg from the record). Emits what is older than the
  * record's arrival minus the holdback. Returns 0, or -1 if the record was not used. */
 int mg_rec_wav_put(struct mg_rec_wav *w, const struct mg_rec_record *r);
+/* Prefetch hint for the lines mg_rec_wav_put will read for r (the ship's burst loop). */
+void mg_rec_wav_prefetch(const struct mg_rec_wav *w, const struct mg_rec_record *r);
 /* Emits everything older than now - holdback (silence where nothing arrived). */
 int mg_rec_wav_advance(struct mg_rec_wav *w, uint64_t now);
 /* Emits everything up to end (rounded up to a whole frame) and stops; returns 0 or the

@@ -130,9 +130,20 @@ unsigned mg_rec_ship_poll(struct mg_rec_ship *s, uint64_t now, unsigned budget)
 		for (unsigned ring = 0; ring < rings && total < budget; ring++) {
 			unsigned want = budget - total < BURST ? budget - total : BURST;
 			unsigned n = mg_rec_hub_drain(s->hub, ring, burst, want);
+			/* Three-stage prefetch: records, then their slots, then the recordings'
+			 * state, so the cache misses of 10,000 calls overlap. */
+			for (unsigned i = 0; i < n && i < 4; i++)
+				__builtin_prefetch(burst[i]);
 			for (unsigned i = 0; i < n; i++) {
-				if (i + 1 < n)
-					__builtin_prefetch(burst[i + 1]);
+				if (i + 4 < n)
+					__builtin_prefetch(burst[i + 4]);
+				if (i + 2 < n && burst[i + 2]->contact < s->max)
+					__builtin_prefetch(&s->slots[burst[i + 2]->contact]);
+				if (i + 1 < n && burst[i + 1]->contact < s->max) {
+					const struct slot *nx = &s->slots[burst[i + 1]->contact];
+					if (nx->wav)
+						mg_rec_wav_prefetch(nx->wav, burst[i + 1]);
+				}
 				place(s, burst[i]);
 			}
 			mg_rec_hub_release(s->hub, ring, burst, n);

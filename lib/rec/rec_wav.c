@@ -114,8 +114,13 @@ struct mg_rec_wav {
 	void *sink_arg;
 	struct mg_rec_wav_stats st;
 	struct source src[MG_REC_WAV_SOURCES];
-	int16_t ring[RING_SMPL][2]; /* interleaved: [customer, agent] */
+	int64_t hw[2]; /* per channel: end of the furthest write since start; the ring from
+			  here to cursor + RING_SMPL is still zero */
+	int16_t ring[2][RING_SMPL] __attribute__((aligned(64))); /* planar per channel */
 };
+
+/* Interleaving buffer shared by all recordings of the thread: stays in L1. */
+static _Thread_local int16_t frame_buf[FRAME][2] __attribute__((aligned(64)));
 
 static void write_out(struct mg_rec_wav *w, const void *bytes, size_t len)
 {
@@ -160,10 +165,16 @@ void mg_rec_wav_free(struct mg_rec_wav *w)
 
 static void emit_frame(struct mg_rec_wav *w)
 {
-	int16_t(*f)[2] = &w->ring[w->cursor % RING_SMPL];
+	size_t at = (size_t)(w->cursor % RING_SMPL);
+	int16_t *c = &w->ring[0][at], *a = &w->ring[1][at];
+	for (unsigned i = 0; i < FRAME; i++) {
+		frame_buf[i][0] = c[i];
+		frame_buf[i][1] = a[i];
+	}
 	/* Host order is little-endian (x86, arm64): the samples are already WAV's layout. */
-	write_out(w, f, FRAME * 4);
-	memset(f, 0, FRAME * 4);
+	write_out(w, frame_buf, sizeof(frame_buf));
+	memset(c, 0, FRAME * sizeof(int16_t));
+	memset(a, 0, FRAME * sizeof(int16_t));
 	w->cursor += FRAME;
 	w->st.samples_out += FRAME;
 }
@@ -182,10 +193,13 @@ static void anchor(struct source *s, const struct mg_rec_record *r, int64_t arri
 	s->anchor_pos = arrival_pos;
 }
 
-static inline int16_t sat_add(int16_t a, int16_t b)
+/* dst[i] = saturate(dst[i] + src[i]): several legs mixed into one channel (conference). */
+static void add_sat(int16_t *restrict dst, const int16_t *restrict src, unsigned n)
 {
-	int v = a + b;
-	return (int16_t)(v > 32767 ? 32767 : v < -32768 ? -32768 : v);
+	for (unsigned i = 0; i < n; i++) {
+		int v = dst[i] + src[i];
+		dst[i] = (int16_t)(v > 32767 ? 32767 : v < -32768 ? -32768 : v);
+	}
 }
 
 int mg_rec_wav_put(struct mg_rec_wav *w, const struct mg_rec_record *r)
@@ -257,16 +271,38 @@ int mg_rec_wav_put(struct mg_rec_wav *w, const struct mg_rec_record *r)
 		w->st.clipped += first;
 	}
 	const int16_t *table = r->pt == MG_REC_PT_PCMA ? alaw_table : ulaw_table;
+	int16_t pcm[MG_REC_PAYLOAD_MAX];
+	unsigned n = r->len - first;
+	for (unsigned k = 0; k < n; k++)
+		pcm[k] = table[r->payload[first + k]];
 	unsigned ch = r->channel;
-	uint64_t idx = (uint64_t)(pos + first) % RING_SMPL;
-	for (unsigned k = first; k < r->len; k++) {
-		w->ring[idx][ch] = sat_add(w->ring[idx][ch], table[r->payload[k]]);
-		if (++idx == RING_SMPL)
-			idx = 0;
+	int16_t *dst = w->ring[ch];
+	size_t idx = (size_t)((uint64_t)(pos + first) % RING_SMPL);
+	unsigned part = n <= RING_SMPL - idx ? n : (unsigned)(RING_SMPL - idx);
+	if (pos + first >= w->hw[ch]) {
+		/* In order past everything written on this channel: the ring there is zero, so
+		 * store without reading it (no load misses on the hot path). */
+		memcpy(dst + idx, pcm, part * sizeof(int16_t));
+		if (part < n)
+			memcpy(dst, pcm + part, (n - part) * sizeof(int16_t));
+	} else {
+		/* reordered packet, or several legs mixed into the channel */
+		add_sat(dst + idx, pcm, part);
+		if (part < n)
+			add_sat(dst, pcm + part, n - part);
 	}
+	if (end > w->hw[ch])
+		w->hw[ch] = end;
 	w->st.packets++;
 	emit_until(w, arrival_pos - (int64_t)w->holdback);
 	return 0;
+}
+
+void mg_rec_wav_prefetch(const struct mg_rec_wav *w, const struct mg_rec_record *r)
+{
+	__builtin_prefetch(w);
+	if (r->leg < MG_REC_WAV_SOURCES)
+		__builtin_prefetch(&w->src[r->leg]);
 }
 
 int mg_rec_wav_advance(struct mg_rec_wav *w, uint64_t now)

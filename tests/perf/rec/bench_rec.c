@@ -44,8 +44,10 @@ static struct {
 	enum sink_kind sink;
 	char dir[512];
 	unsigned ring_size, rings;
-	bool fork_cost_only;
-} opt = {.seconds = 5, .runs = 3, .sink = SINK_FILE, .ring_size = 16384, .rings = 2};
+	unsigned cost_calls; /* calls for the CPU-cost pass, 0 = skip */
+	bool fork_cost_only, cost_only;
+} opt = {.seconds = 5, .runs = 3, .sink = SINK_FILE, .ring_size = 16384, .rings = 2,
+       .cost_calls = 10000};
 
 static uint8_t tone_u[50][160], tone_a[50][160];
 
@@ -156,12 +158,21 @@ struct producer {
 	uint32_t gen;
 	/* results */
 	uint64_t packets, due_left, max_lag, fork_cycles;
+	double cpu_s; /* producer thread CPU time */
 	volatile int done;
 };
+
+static double thread_cpu(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
+	return ts.tv_sec + ts.tv_nsec / 1e9;
+}
 
 static int producer_main(void *arg)
 {
 	struct producer *p = arg;
+	double cpu0 = thread_cpu();
 	struct mg_rec_fork *f[16];
 	for (unsigned r = 0; r < p->rings; r++)
 		f[r] = mg_rec_hub_fork(p->hub, r);
@@ -204,6 +215,7 @@ static int producer_main(void *arg)
 	p->due_left = expected > g ? expected - g : 0;
 	p->max_lag = max_lag;
 	p->fork_cycles = cyc;
+	p->cpu_s = thread_cpu() - cpu0;
 	__atomic_store_n(&p->done, 1, __ATOMIC_RELEASE);
 	return 0;
 }
@@ -242,36 +254,44 @@ struct step_result {
 	unsigned calls;
 	uint64_t forked, dropped, packets, due_left;
 	double lag_ms, busy, ship_ns_per_rec, fork_ns, sealed_mbs, plain_mbs;
+	double ship_cpu, wall, prod_cpu; /* seconds */
+	uint64_t recs;
 	bool ok;
 };
 
 static struct mg_envelope_data_key dk;
 
-static struct step_result run_step(struct mg_rec_hub *hub, unsigned calls, uint32_t gen)
-{
-	struct step_result res = {.calls = calls};
-	struct mg_rec_ship *ship;
-	if (mg_rec_ship_create(&ship, hub, NULL) != 0)
-		die("ship");
-	struct call_out *co = calloc(calls, sizeof(*co));
-	struct mg_store *store = NULL;
+struct calls {
+	unsigned n;
+	uint32_t gen;
+	struct call_out *co;
+	struct mg_store *store;
 	char dir[700];
-	snprintf(dir, sizeof(dir), "%s/step%u_%u", opt.dir, calls, gen);
-	if (opt.sink != SINK_NULL && mkdir(dir, 0700) != 0 && errno != EEXIST)
+};
+
+/* Opens n recordings on the ship (writer + sink per call) starting at start. */
+static void calls_open(struct calls *cs, struct mg_rec_ship *ship, unsigned calls, uint32_t gen,
+		       uint64_t start)
+{
+	memset(cs, 0, sizeof(*cs));
+	cs->n = calls;
+	cs->gen = gen;
+	cs->co = calloc(calls, sizeof(*cs->co));
+	snprintf(cs->dir, sizeof(cs->dir), "%s/step%u_%u", opt.dir, calls, gen);
+	if (opt.sink != SINK_NULL && mkdir(cs->dir, 0700) != 0 && errno != EEXIST)
 		die("mkdir");
 	if (opt.sink == SINK_SPOOL) {
 		char sp[800], ix[800];
-		snprintf(sp, sizeof(sp), "%s/spool", dir);
-		snprintf(ix, sizeof(ix), "%s/index", dir);
+		snprintf(sp, sizeof(sp), "%s/spool", cs->dir);
+		snprintf(ix, sizeof(ix), "%s/index", cs->dir);
 		struct mg_store_config sc = {.spool_dir = sp, .index_dir = ix,
 					     .max_spool_bytes = 1ull << 40};
-		if (mg_store_open(&store, &sc) != MG_STORE_OK)
+		if (mg_store_open(&cs->store, &sc) != MG_STORE_OK)
 			die("store");
 	}
 	char contact[64], object_key[MG_STORE_KEY_MAX];
 	time_t started = time(NULL);
-	null_bytes = 0;
-	uint64_t start = mg_rec_clock_now() + 8000; /* 1 s to set up the recordings */
+	struct call_out *co = cs->co;
 	for (unsigned i = 0; i < calls; i++) {
 		snprintf(contact, sizeof(contact), "bench-%u-%u", gen, i);
 		mg_store_object_key("bench", "acme", contact, started, object_key,
@@ -283,7 +303,7 @@ static struct step_result run_step(struct mg_rec_hub *hub, unsigned calls, uint3
 		void *arg = NULL;
 		if (opt.sink == SINK_FILE) {
 			char path[900];
-			snprintf(path, sizeof(path), "%s/%s.wav.mgenc", dir, contact);
+			snprintf(path, sizeof(path), "%s/%s.wav.mgenc", cs->dir, contact);
 			co[i].fd = open(path, O_WRONLY | O_CREAT | O_TRUNC, 0600);
 			if (co[i].fd < 0)
 				die("open (raise ulimit -n?)");
@@ -297,7 +317,7 @@ static struct step_result run_step(struct mg_rec_hub *hub, unsigned calls, uint3
 			snprintf(rec.contact_id, sizeof(rec.contact_id), "%s", contact);
 			snprintf(rec.key_id, sizeof(rec.key_id), "mgk-bench");
 			snprintf(rec.object_key, sizeof(rec.object_key), "%s", object_key);
-			if (mg_store_spool_begin(store, &rec, &co[i].spool) != MG_STORE_OK)
+			if (mg_store_spool_begin(cs->store, &rec, &co[i].spool) != MG_STORE_OK)
 				die("spool begin");
 			sink = mg_store_spool_sink;
 			arg = co[i].spool;
@@ -307,6 +327,103 @@ static struct step_result run_step(struct mg_rec_hub *hub, unsigned calls, uint3
 		if (mg_rec_ship_open(ship, i, gen, start, co[i].w) != 0)
 			die("ship open");
 	}
+}
+
+/* Closes every recording at end; returns sealed bytes and plaintext bytes. */
+static void calls_close(struct calls *cs, struct mg_rec_ship *ship, uint64_t end,
+			uint64_t *sealed, uint64_t *plain)
+{
+	*sealed = *plain = 0;
+	for (unsigned i = 0; i < cs->n; i++) {
+		struct mg_rec_contact_stats st;
+		mg_rec_ship_contact_stats(ship, i, &st);
+		*plain += st.bytes_plain;
+		*sealed += mg_envelope_writer_bytes_out(cs->co[i].w);
+		bool partial;
+		mg_rec_ship_close(ship, i, end, false, &partial);
+		if (cs->co[i].fd > 0)
+			close(cs->co[i].fd);
+		if (cs->co[i].spool)
+			mg_store_spool_commit(cs->co[i].spool, partial);
+	}
+	free(cs->co);
+	if (cs->store)
+		mg_store_close(cs->store);
+	if (opt.sink != SINK_NULL) {
+		char cmd[800];
+		snprintf(cmd, sizeof(cmd), "rm -rf '%s'", cs->dir);
+		if (system(cmd) != 0)
+			fprintf(stderr, "cleanup failed: %s\n", cs->dir);
+	}
+}
+
+/* Ship CPU cost without a second thread: the same records (all calls, both sides, 20 ms
+ * rounds on a simulated clock) produced in chunks that fit the rings, then drained; only
+ * the ship's polls are timed (thread CPU time), so preemption by other processes does not
+ * count. capacity = calls one fully available core carries at that cost. */
+static void ship_cost(struct mg_rec_hub *hub, unsigned calls, uint32_t gen, double seconds,
+		      double *ns_per_rec, double *plain_mbs_cpu)
+{
+	struct mg_rec_ship *ship;
+	if (mg_rec_ship_create(&ship, hub, NULL) != 0)
+		die("ship");
+	const uint64_t v0 = 1000000;
+	struct calls cs;
+	calls_open(&cs, ship, calls, gen, v0);
+	struct mg_rec_fork *f[16];
+	for (unsigned r = 0; r < opt.rings; r++)
+		f[r] = mg_rec_hub_fork(hub, r);
+	unsigned chunk = (opt.ring_size - 1) * opt.rings / 4;
+	if (chunk > calls)
+		chunk = calls;
+	unsigned rounds = (unsigned)(seconds * 50);
+	double cpu = 0;
+	uint64_t recs = 0;
+	for (unsigned round = 0; round < rounds; round++) {
+		for (unsigned c0 = 0; c0 < calls; c0 += chunk) {
+			unsigned c1 = c0 + chunk < calls ? c0 + chunk : calls;
+			uint64_t now = 0;
+			for (unsigned call = c0; call < c1; call++) {
+				now = v0 + (uint64_t)round * 160 + (uint64_t)call * 160 / calls;
+				struct mg_rec_fork *w = f[call % opt.rings];
+				uint32_t ts = round * 160;
+				mg_rec_fork_add(w, call, gen, 0, MG_REC_CH_CUSTOMER, 2 * call + 1,
+						ts + 12345, (uint16_t)round, MG_REC_PT_PCMU, now,
+						tone_u[round % 50], 160);
+				mg_rec_fork_add(w, call, gen, 1, MG_REC_CH_AGENT, 2 * call + 2,
+						ts + 777, (uint16_t)(round + 9), MG_REC_PT_PCMA, now,
+						tone_a[round % 50], 160);
+			}
+			for (unsigned r = 0; r < opt.rings; r++)
+				mg_rec_fork_flush(f[r]);
+			double t0 = thread_cpu();
+			unsigned n;
+			while ((n = mg_rec_ship_poll(ship, now, 4096)))
+				recs += n;
+			cpu += thread_cpu() - t0;
+		}
+	}
+	uint64_t sealed, plain;
+	uint64_t end = v0 + (uint64_t)rounds * 160;
+	double t0 = thread_cpu();
+	calls_close(&cs, ship, end, &sealed, &plain);
+	double close_cpu = thread_cpu() - t0;
+	(void)close_cpu;
+	*ns_per_rec = recs ? cpu * 1e9 / (double)recs : 0;
+	*plain_mbs_cpu = cpu > 0 ? plain / cpu / 1e6 : 0;
+	mg_rec_ship_free(ship);
+}
+
+static struct step_result run_step(struct mg_rec_hub *hub, unsigned calls, uint32_t gen)
+{
+	struct step_result res = {.calls = calls};
+	struct mg_rec_ship *ship;
+	if (mg_rec_ship_create(&ship, hub, NULL) != 0)
+		die("ship");
+	null_bytes = 0;
+	uint64_t start = mg_rec_clock_now() + 8000; /* 1 s to set up the recordings */
+	struct calls cs;
+	calls_open(&cs, ship, calls, gen, start);
 	if (mg_rec_clock_now() > start)
 		start = mg_rec_clock_now() + 800;
 	struct mg_rec_ring_stats before[16], after[16];
@@ -319,36 +436,33 @@ static struct step_result run_step(struct mg_rec_hub *hub, unsigned calls, uint3
 	if (rte_eal_remote_launch(producer_main, &prod, 1) != 0)
 		die("launch");
 	uint64_t busy = 0, t_begin = rte_rdtsc(), recs = 0;
+	double cpu0 = thread_cpu();
+	struct timespec w0, w1;
+	clock_gettime(CLOCK_MONOTONIC, &w0);
+	double busy_cpu = 0;
 	for (;;) {
 		bool done = __atomic_load_n(&prod.done, __ATOMIC_ACQUIRE);
+		double c0 = thread_cpu();
 		uint64_t t0 = rte_rdtsc();
 		unsigned n = mg_rec_ship_poll(ship, mg_rec_clock_now(), 4096);
 		uint64_t t1 = rte_rdtsc();
 		recs += n;
-		if (n || t1 - t0 > 3000)
+		if (n || t1 - t0 > 3000) {
 			busy += t1 - t0;
+			busy_cpu += thread_cpu() - c0;
+		}
 		if (done && n == 0)
 			break;
 	}
 	uint64_t t_end = rte_rdtsc();
+	clock_gettime(CLOCK_MONOTONIC, &w1);
+	res.ship_cpu = thread_cpu() - cpu0;
+	res.wall = (w1.tv_sec - w0.tv_sec) + (w1.tv_nsec - w0.tv_nsec) / 1e9;
 	rte_eal_wait_lcore(1);
+	res.prod_cpu = prod.cpu_s;
 	uint64_t end = mg_rec_clock_now();
-	uint64_t plain = 0;
-	for (unsigned i = 0; i < calls; i++) {
-		struct mg_rec_contact_stats cs;
-		mg_rec_ship_contact_stats(ship, i, &cs);
-		plain += cs.bytes_plain;
-	}
-	uint64_t sealed = 0;
-	for (unsigned i = 0; i < calls; i++) {
-		sealed += mg_envelope_writer_bytes_out(co[i].w);
-		bool partial;
-		mg_rec_ship_close(ship, i, end, false, &partial);
-		if (co[i].fd > 0)
-			close(co[i].fd);
-		if (co[i].spool)
-			mg_store_spool_commit(co[i].spool, partial);
-	}
+	uint64_t sealed, plain;
+	calls_close(&cs, ship, end, &sealed, &plain);
 	for (unsigned r = 0; r < opt.rings; r++) {
 		mg_rec_hub_ring_stats(hub, r, &after[r]);
 		res.forked += after[r].forked - before[r].forked;
@@ -361,22 +475,14 @@ static struct step_result run_step(struct mg_rec_hub *hub, unsigned calls, uint3
 	res.due_left = prod.due_left;
 	res.lag_ms = prod.max_lag / 8.0;
 	res.busy = (double)busy / (double)(t_end - t_begin);
-	res.ship_ns_per_rec = recs ? busy * 1e9 / hz / (double)recs : 0;
+	res.ship_ns_per_rec = recs ? busy_cpu * 1e9 / (double)recs : 0;
+	res.recs = recs;
 	res.fork_ns = prod.packets ? prod.fork_cycles * 1e9 / hz / (double)prod.packets : 0;
 	res.sealed_mbs = sealed / secs / 1e6;
 	res.plain_mbs = plain / secs / 1e6;
 	/* valid only if the producer kept real time (less than 1% of packets still due) */
 	res.ok = res.dropped == 0 && res.due_left * 100 <= prod.packets / 2;
 	mg_rec_ship_free(ship);
-	free(co);
-	if (store)
-		mg_store_close(store);
-	if (opt.sink != SINK_NULL) {
-		char cmd[800];
-		snprintf(cmd, sizeof(cmd), "rm -rf '%s'", dir);
-		if (system(cmd) != 0)
-			fprintf(stderr, "cleanup failed: %s\n", dir);
-	}
 	return res;
 }
 
@@ -386,6 +492,7 @@ int main(int argc, char **argv)
 					   {"runs", 1, 0, 'n'},	      {"sink", 1, 0, 'k'},
 					   {"dir", 1, 0, 'd'},	      {"ring-size", 1, 0, 'z'},
 					   {"rings", 1, 0, 'w'},      {"fork-cost-only", 0, 0, 'f'},
+					   {"cost-calls", 1, 0, 'c'}, {"cost-only", 0, 0, 'o'},
 					   {0, 0, 0, 0}};
 	const char *ramp = "1000,2000,4000,6000,8000,10000,12000,14000,16000,20000,24000";
 	int c;
@@ -403,6 +510,8 @@ int main(int argc, char **argv)
 		case 'z': opt.ring_size = (unsigned)atoi(optarg); break;
 		case 'w': opt.rings = (unsigned)atoi(optarg); break;
 		case 'f': opt.fork_cost_only = true; break;
+		case 'c': opt.cost_calls = (unsigned)atoi(optarg); break;
+		case 'o': opt.cost_only = true; break;
 		default: die("bad option (see the comment at the top of bench_rec.c)");
 		}
 	}
@@ -451,7 +560,7 @@ int main(int argc, char **argv)
 		snprintf(opt.dir, sizeof(opt.dir), "/dev/shm/mgrec-bench-%d", (int)getpid());
 	if (opt.sink != SINK_NULL && mkdir(opt.dir, 0700) != 0 && errno != EEXIST)
 		die("mkdir --dir");
-	unsigned max_calls = 0;
+	unsigned max_calls = opt.cost_calls;
 	for (unsigned i = 0; i < opt.n_ramp; i++)
 		max_calls = opt.ramp[i] > max_calls ? opt.ramp[i] : max_calls;
 	struct mg_rec_hub *hub;
@@ -465,20 +574,48 @@ int main(int argc, char **argv)
 	       opt.sink == SINK_NULL ? "null" : opt.sink == SINK_SPOOL ? "spool" : "file",
 	       opt.sink == SINK_NULL ? "" : " in ", opt.sink == SINK_NULL ? "" : opt.dir,
 	       opt.seconds, opt.runs);
-	printf("%6s %4s %9s %9s %8s %8s %7s %9s %8s %9s %9s %s\n", "calls", "run", "rec/s",
-	       "dropped", "due_left", "lag_ms", "ship%", "ns/rec", "fork_ns", "plainMB/s",
-	       "sealMB/s", "zero-drop");
+	if (opt.cost_calls) {
+		enum { CR = 5 };
+		double ns[CR], mbs[CR];
+		for (int i = 0; i < CR; i++)
+			ship_cost(hub, opt.cost_calls, 100000 + i, 2.0, &ns[i], &mbs[i]);
+		double sorted[CR];
+		memcpy(sorted, ns, sizeof(ns));
+		qsort(sorted, CR, sizeof(double), cmp_double);
+		qsort(mbs, CR, sizeof(double), cmp_double);
+		double med = sorted[CR / 2];
+		printf("ship CPU cost, %u calls x 2 s simulated (thread CPU time, %d runs): %.1f ns "
+		       "per record (min %.1f, max %.1f); plaintext WAV %.1f MB per CPU-second\n",
+		       opt.cost_calls, CR, med, sorted[0], sorted[CR - 1], mbs[CR / 2]);
+		printf("  -> one fully available ship core: %.0f concurrent recorded calls "
+		       "(100 records/s per call)\n",
+		       1e9 / (med * 100));
+	}
+	if (opt.cost_only)
+		return 0;
+	printf("columns: calls; run; records/s forked; dropped; producer packets still due at the "
+	       "end; producer max lag; ship busy share of wall time (TSC, includes preemption);\n"
+	       "  ship CPU ns per record in busy polls (thread CPU time); ship thread CPU/wall; "
+	       "producer thread CPU ns per record (whole loop); plaintext and sealed "
+	       "MB/s; capacity = calls one fully available core would carry at that CPU cost\n");
+	printf("%6s %3s %9s %8s %8s %7s %6s %7s %6s %8s %9s %8s %8s %9s\n", "calls", "run",
+	       "rec/s", "dropped", "due_left", "lag_ms", "busy%", "ns/rec", "cpu%", "fork_ns",
+	       "plainMB/s", "sealMB/s", "capacity", "zero-drop");
 	uint64_t best[32] = {0};
 	uint32_t gen = 1;
 	for (unsigned run = 0; run < opt.runs && run < 32; run++) {
 		unsigned fails = 0;
 		for (unsigned i = 0; i < opt.n_ramp; i++) {
 			struct step_result s = run_step(hub, opt.ramp[i], gen++);
-			printf("%6u %4u %9.0f %9llu %8llu %8.1f %6.1f%% %9.1f %8.1f %9.1f %9.1f %s\n",
+			double cap = s.ship_ns_per_rec > 0 ? 1e9 / (s.ship_ns_per_rec * 100) : 0;
+			double fork_cpu_ns = s.packets ? s.prod_cpu * 1e9 / (double)s.packets : 0;
+			printf("%6u %3u %9.0f %8llu %8llu %7.1f %5.1f%% %7.1f %5.1f%% %8.1f %9.1f "
+			       "%8.1f %8.0f %9s\n",
 			       s.calls, run + 1, s.forked / opt.seconds,
 			       (unsigned long long)s.dropped, (unsigned long long)s.due_left,
-			       s.lag_ms, 100 * s.busy, s.ship_ns_per_rec, s.fork_ns, s.plain_mbs,
-			       s.sealed_mbs, s.ok ? "yes" : "NO");
+			       s.lag_ms, 100 * s.busy, s.ship_ns_per_rec,
+			       100 * s.ship_cpu / s.wall, fork_cpu_ns, s.plain_mbs, s.sealed_mbs,
+			       cap, s.ok ? "yes" : "NO");
 			fflush(stdout);
 			if (s.ok && s.calls > best[run])
 				best[run] = s.calls;
