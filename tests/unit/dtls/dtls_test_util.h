@@ -25,7 +25,7 @@ static inline void sleep_ns(uint64_t ns)
 	nanosleep(&ts, NULL);
 }
 
-static void libsrtp_policy(enum mg_srtp_suite suite, srtp_policy_t *p)
+static inline void libsrtp_policy(enum mg_srtp_suite suite, srtp_policy_t *p)
 {
 	memset(p, 0, sizeof(*p));
 	switch (suite) {
@@ -51,7 +51,8 @@ static void libsrtp_policy(enum mg_srtp_suite suite, srtp_policy_t *p)
 	p->window_size = 128;
 }
 
-static srtp_t libsrtp_session(const struct mg_srtp_key_params *kp, int outbound, uint8_t *keybuf)
+static inline srtp_t libsrtp_session(const struct mg_srtp_key_params *kp, int outbound,
+				     uint8_t *keybuf)
 {
 	const struct mg_srtp_suite_info *si = mg_srtp_suite_info(kp->suite);
 	memcpy(keybuf, kp->master_key, si->key_len);
@@ -66,7 +67,7 @@ static srtp_t libsrtp_session(const struct mg_srtp_key_params *kp, int outbound,
 	return s;
 }
 
-static size_t make_rtp(uint8_t *buf, uint16_t seq, uint32_t ssrc, size_t payload)
+static inline size_t make_rtp(uint8_t *buf, uint16_t seq, uint32_t ssrc, size_t payload)
 {
 	buf[0] = 0x80;
 	buf[1] = 0;
@@ -85,9 +86,9 @@ static size_t make_rtp(uint8_t *buf, uint16_t seq, uint32_t ssrc, size_t payload
 /* Sender keys tx (one side) against receiver keys rx (the other side): lib/srtp protects, lib/srtp
  * and libsrtp2 unprotect; libsrtp2 protects the same packets byte-identically; RTCP too.
  * Returns the number of failed checks. */
-static int srtp_keys_work(mg_srtp_engine *eng, const struct mg_srtp_key_params *tx,
-			  const struct mg_srtp_key_params *rx,
-			  const struct mg_srtp_key_params *wrong, const char *what)
+static inline int srtp_keys_work(mg_srtp_engine *eng, const struct mg_srtp_key_params *tx,
+				 const struct mg_srtp_key_params *rx,
+				 const struct mg_srtp_key_params *wrong, const char *what)
 {
 	int before = check_failures;
 	mg_srtp_ctx *ctx_tx = aligned_alloc(128, sizeof(mg_srtp_ctx));

@@ -286,6 +286,8 @@ static void test_loss(void)
 	struct mg_dtls_config ca, cb;
 	struct mg_dtls_fingerprint fa, fb;
 	default_configs(&ca, &cb, &fa, &fb);
+	/* 150 ms: no spurious retransmission even on a slow (sanitizer) build */
+	ca.retransmit_initial_ms = cb.retransmit_initial_ms = 150;
 	struct link l;
 	make_link(&l, &ca, &cb);
 	run(&l, 5000000000ull);
@@ -304,10 +306,11 @@ static void test_loss(void)
 	masks[n_masks++] = 0x1C; /* three consecutive losses */
 	for (int m = 0; m < n_masks; m++) {
 		default_configs(&ca, &cb, &fa, &fb);
+		ca.retransmit_initial_ms = cb.retransmit_initial_ms = 150;
 		make_link(&l, &ca, &cb);
 		l.drop_mask = masks[m];
 		uint64_t t0 = mono_ns();
-		run(&l, 10000000000ull);
+		run(&l, 20000000000ull);
 		struct mg_dtls_counters c1 = mg_dtls_counters(l.a), c2 = mg_dtls_counters(l.b);
 		printf(
 		    "loss: drop mask 0x%02llx -> client %s, server %s, retransmissions %llu+%llu,"
@@ -712,6 +715,28 @@ static void test_record_parser(void)
 			prefixes++;
 			ok_prefixes += st == MG_DTLS_REC_OK; /* only at record boundaries */
 			free(copy);
+		}
+	}
+	/* MG_DTLS_DUMP=<dir>: write the datagrams as fuzz seeds (tests/fuzz/dtls/corpus) */
+	const char *dump = getenv("MG_DTLS_DUMP");
+	if (dump) {
+		char path[512];
+		for (int i = 0; i < l.n_log; i++) {
+			snprintf(path, sizeof(path), "%s/handshake-%d-%s", dump, i,
+				 l.log_from_a[i] ? "client" : "server");
+			FILE *f = fopen(path, "wb");
+			if (f) {
+				fwrite(l.log[i], 1, (size_t)l.log_len[i], f);
+				fclose(f);
+			}
+		}
+		uint8_t ch[600];
+		size_t n = chrome_like_client_hello(ch);
+		snprintf(path, sizeof(path), "%s/chrome-like-client-hello", dump);
+		FILE *f = fopen(path, "wb");
+		if (f) {
+			fwrite(ch, 1, n, f);
+			fclose(f);
 		}
 	}
 	printf("record parser: %u prefixes of %d handshake datagrams, %u end on a record "
