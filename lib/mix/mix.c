@@ -16,6 +16,14 @@
 #define CONCEAL_REPEATS 3   /* attenuated repeats (3/4, 2/4, 1/4) before silence */
 
 _Static_assert((MG_MIX_JB_SLOTS & SLOT_MASK) == 0, "slots must be a power of two");
+
+/* Per-thread scratch for one tick (the sum and every participant's decoded frame): not
+ * part of the conference, so the memory a tick touches per conference stays small. Static
+ * TLS of the linking executable: no allocation on access. */
+static _Thread_local struct {
+	int32_t sum[FRAME] __attribute__((aligned(64)));
+	int16_t pcm[MG_MIX_MAX_PARTICIPANTS][FRAME] __attribute__((aligned(64)));
+} scratch;
 _Static_assert(MG_MIX_JB_MAX_DEPTH < MG_MIX_JB_SLOTS, "depth must fit the slots");
 
 struct slot {
@@ -45,6 +53,8 @@ struct jb {
 	uint32_t play_ts;     /* timestamp of the next frame to play */
 	uint32_t newest_ts;   /* highest timestamp accepted */
 	uint64_t played_mask; /* bit i: frame play_ts - (i+1)*160 was played from a packet */
+	uint32_t last_ts;     /* the last frame played from a packet: its slot still holds */
+	uint8_t last_slot;    /* the payload until a packet 16 frames later reuses it */
 	struct slot slots[MG_MIX_JB_SLOTS];
 };
 
@@ -65,15 +75,12 @@ struct participant {
 	uint64_t ev_tick;   /* conference tick when that event started */
 	struct mg_mix_pstats st;
 	struct jb jb;
-	int16_t last[FRAME] __attribute__((aligned(64))); /* last frame played from a packet */
 };
 
 struct mg_mix {
 	struct mg_mix_stats st;
 	unsigned ev_count;
 	unsigned out_count;
-	int32_t sum[FRAME] __attribute__((aligned(64)));
-	int16_t conceal[MG_MIX_MAX_PARTICIPANTS][FRAME] __attribute__((aligned(64)));
 	struct participant p[MG_MIX_MAX_PARTICIPANTS];
 	struct mg_mix_pkt out[MG_MIX_MAX_PARTICIPANTS];
 	struct mg_mix_pkt ev[MG_MIX_EVENT_QUEUE];
@@ -357,11 +364,16 @@ static const int16_t *conceal(struct participant *p, int16_t *buf)
 	p->st.concealed++;
 	if (jb->conceal_run < 255)
 		jb->conceal_run++;
-	if (!jb->have_last || jb->conceal_run > CONCEAL_REPEATS)
+	const struct slot *last = &jb->slots[jb->last_slot];
+	if (!jb->have_last || jb->conceal_run > CONCEAL_REPEATS || last->ts != jb->last_ts)
 		return NULL;
 	int32_t g = 4 - jb->conceal_run; /* 3, 2, 1 quarters */
-	for (unsigned i = 0; i < FRAME; i++)
-		buf[i] = (int16_t)((p->last[i] * g) / 4);
+	if (p->law == MG_G711_ALAW)
+		for (unsigned i = 0; i < FRAME; i++)
+			buf[i] = (int16_t)((mg_g711_alaw_decode(last->payload[i]) * g) / 4);
+	else
+		for (unsigned i = 0; i < FRAME; i++)
+			buf[i] = (int16_t)((mg_g711_ulaw_decode(last->payload[i]) * g) / 4);
 	return buf;
 }
 
@@ -419,12 +431,14 @@ static const int16_t *jb_pull(struct participant *p, int16_t *buf)
 	int played = 0;
 	if (s->valid && s->ts == jb->play_ts) {
 		s->valid = 0;
-		mg_g711_decode_burst(p->law, p->last, s->payload, FRAME);
+		mg_g711_decode_burst(p->law, buf, s->payload, FRAME);
 		jb->have_last = 1;
+		jb->last_slot = (uint8_t)(s - jb->slots);
+		jb->last_ts = s->ts;
 		jb->conceal_run = 0;
 		p->st.played++;
 		played = 1;
-		out = p->last;
+		out = buf;
 	} else {
 		p->st.lost++;
 		out = conceal(p, buf);
@@ -545,15 +559,15 @@ unsigned mg_mix_tick(struct mg_mix *m, int late, const struct mg_mix_pkt **out)
 		src[i] = NULL;
 		if (!p->active)
 			continue;
-		const int16_t *f = jb_pull(p, m->conceal[i]);
+		const int16_t *f = jb_pull(p, scratch.pcm[i]);
 		if (f && !p->muted && !p->on_hold) {
 			src[i] = f;
 			if (contributors == 0)
 				for (unsigned k = 0; k < FRAME; k++)
-					m->sum[k] = f[k];
+					scratch.sum[k] = f[k];
 			else
 				for (unsigned k = 0; k < FRAME; k++)
-					m->sum[k] += f[k];
+					scratch.sum[k] += f[k];
 			contributors++;
 		}
 	}
@@ -573,7 +587,7 @@ unsigned mg_mix_tick(struct mg_mix *m, int late, const struct mg_mix_pkt **out)
 		if (p->on_hold || contributors == 0 || (contributors == 1 && src[i]))
 			memset(pl, mg_g711_silence(p->law), FRAME);
 		else
-			mix_encode(pl, m->sum, src[i], p->law);
+			mix_encode(pl, scratch.sum, src[i], p->law);
 		p->first_out = 0;
 		p->out_seq++;
 		p->out_ts += FRAME;
@@ -583,6 +597,30 @@ unsigned mg_mix_tick(struct mg_mix *m, int late, const struct mg_mix_pkt **out)
 	if (out)
 		*out = m->out;
 	return n;
+}
+
+static inline void prefetch_range(const void *p, size_t len, int write)
+{
+	const char *c = (const char *)((uintptr_t)p & ~(uintptr_t)63);
+	for (; c < (const char *)p + len; c += 64) {
+		if (write)
+			__builtin_prefetch(c, 1, 3);
+		else
+			__builtin_prefetch(c, 0, 3);
+	}
+}
+
+void mg_mix_prefetch(const struct mg_mix *m)
+{
+	prefetch_range(m, offsetof(struct mg_mix, p), 1);
+	for (unsigned i = 0; i < MG_MIX_MAX_PARTICIPANTS; i++) {
+		const struct participant *p = &m->p[i];
+		if (!p->active)
+			continue; /* (the flag's line is fetched by this very test) */
+		prefetch_range(p, offsetof(struct participant, jb) + offsetof(struct jb, slots), 1);
+		prefetch_range(&p->jb.slots[p->jb.play_idx & SLOT_MASK], sizeof(struct slot), 0);
+		prefetch_range(&m->out[i], sizeof(m->out[i]), 1);
+	}
 }
 
 unsigned mg_mix_events(const struct mg_mix *m, const struct mg_mix_pkt **ev)

@@ -144,6 +144,12 @@ enum mg_mix_push_status mg_mix_push(struct mg_mix *m, unsigned id, const uint8_t
  * until the next tick. */
 unsigned mg_mix_tick(struct mg_mix *m, int late, const struct mg_mix_pkt **out);
 
+/* Optional: starts loading the cache lines the next mg_mix_tick (or push) of this
+ * conference will touch. A worker ticking many conferences calls it for conference k+1
+ * (or k+2) before ticking conference k. It reads the participants' active flags and
+ * playout positions, writes nothing. */
+void mg_mix_prefetch(const struct mg_mix *m);
+
 /* Telephone-event packets queued by mg_mix_push since the last clear, in arrival order,
  * each already rewritten for its receiver (its te_pt, SSRC, a sequence number from its
  * output stream and a timestamp on its output timeline). The caller sends them and then

@@ -704,6 +704,7 @@ static void test_misc(void)
 	pkt[16 + F + 3] = 4;
 	CHECK_EQ_INT(mg_mix_push(m, 0, pkt, 16 + F + 4), MG_MIX_PUSH_QUEUED);
 
+	mg_mix_prefetch(m); /* no effect on state */
 	/* late ticks are counted */
 	mg_mix_tick(m, 1, NULL);
 	mg_mix_tick(m, 0, NULL);
