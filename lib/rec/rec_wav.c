@@ -303,6 +303,12 @@ void mg_rec_wav_prefetch(const struct mg_rec_wav *w, const struct mg_rec_record 
 	__builtin_prefetch(w);
 	if (r->leg < MG_REC_WAV_SOURCES)
 		__builtin_prefetch(&w->src[r->leg]);
+	/* the frame the next emission reads (320 bytes per channel) */
+	size_t at = (size_t)(w->cursor % RING_SMPL);
+	for (unsigned b = 0; b < FRAME * sizeof(int16_t); b += 64) {
+		__builtin_prefetch((const char *)&w->ring[0][at] + b);
+		__builtin_prefetch((const char *)&w->ring[1][at] + b);
+	}
 }
 
 int mg_rec_wav_advance(struct mg_rec_wav *w, uint64_t now)
