@@ -63,10 +63,12 @@ port_a=$(sed -n '/^New SDP/,/^----->8/p' "$work/answer.txt" | grep -m1 -oP '^m=a
 count=$((seconds * 50))
 echo "== real RTP for ${seconds}s: A 10.91.0.2:4000 <-> mediagate :$port_a/:$port_b <-> B 10.91.0.3:5000 (50 pps each way)"
 ip netns exec "${id}a" python3 tests/tools/rtp_peer.py --bind 10.91.0.2:4000 --to 10.91.0.1:$port_a \
-	--ssrc 0x11111111 --expect-ssrc 0x22222222 --count $count --start-delay 0.3 >"$work/a.json" &
+	--ssrc 0x11111111 --expect-ssrc 0x22222222 --count $count --start-delay 0.1 \
+	--ready "$work/a.ready" --wait "$work/b.ready" >"$work/a.json" &
 pa=$!
 ip netns exec "${id}b" python3 tests/tools/rtp_peer.py --bind 10.91.0.3:5000 --to 10.91.0.1:$port_b \
-	--ssrc 0x22222222 --expect-ssrc 0x11111111 --count $count --start-delay 0.3 >"$work/b.json" &
+	--ssrc 0x22222222 --expect-ssrc 0x11111111 --count $count --start-delay 0.1 \
+	--ready "$work/b.ready" --wait "$work/a.ready" >"$work/b.json" &
 pb=$!
 wait $pa $pb
 python3 - "$work/a.json" "$work/b.json" <<'PY'

@@ -61,17 +61,17 @@ ok "answer rewritten (port $port_for_a)"
 # Real RTP both ways, symmetric sockets; the receivers start first.
 peer="$root/tests/tools/rtp_peer.py"
 ip netns exec "${id}a" python3 "$peer" --bind 10.91.0.2:4000 --to "10.91.0.1:$port_for_a" \
-	--ssrc 0xa1a1a1a1 --expect-ssrc 0xb2b2b2b2 --count 100 --interval 0.01 --start-delay 0.5 \
-	--linger 1.5 --rtcp-every 25 >"$work/a.json" &
+	--ssrc 0xa1a1a1a1 --expect-ssrc 0xb2b2b2b2 --count 100 --interval 0.01 --start-delay 0.1 \
+	--linger 1.5 --rtcp-every 25 --ready "$work/a.ready" --wait "$work/b.ready" \
+	--sent "$work/a.sent" >"$work/a.json" &
 pa=$!
 ip netns exec "${id}b" python3 "$peer" --bind 10.91.0.3:5000 --to "10.91.0.1:$port_for_b" \
-	--ssrc 0xb2b2b2b2 --expect-ssrc 0xa1a1a1a1 --count 100 --interval 0.01 --start-delay 0.5 \
-	--linger 1.5 >"$work/b.json" &
+	--ssrc 0xb2b2b2b2 --expect-ssrc 0xa1a1a1a1 --count 100 --interval 0.01 --start-delay 0.1 \
+	--linger 1.5 --ready "$work/b.ready" --wait "$work/a.ready" >"$work/b.json" &
 pb=$!
 # An attacker on A's host but another port, once the call has latched (R3).
-sleep 1.0
 ip netns exec "${id}a" python3 "$peer" --bind 10.91.0.2:4444 --to "10.91.0.1:$port_for_a" \
-	--ssrc 0xdeadbeef --count 20 --interval 0.005 --linger 0.2 >"$work/attacker.json"
+	--ssrc 0xdeadbeef --count 20 --interval 0.005 --linger 0.2 --wait "$work/a.sent" >"$work/attacker.json"
 wait $pa $pb
 cat "$work/a.json" "$work/b.json"
 python3 - "$work/a.json" "$work/b.json" <<'PY' || fail "media check"
@@ -145,8 +145,11 @@ st = json.load(open(sys.argv[2]))["/mediagate/stats"]
 # figures that did not move since the telemetry snapshot must be equal
 for k in ("sessions", "legs"):
     assert samples["mediagate_" + k] == st[k], (k, samples["mediagate_" + k], st[k])
-for k in ("ng_offer", "ng_answer", "icmp_echo_answered", "arp_requests_answered"):
+for k in ("ng_offer", "ng_answer"):
     assert samples["mediagate_%s_total" % k] == st[k], (k, samples["mediagate_%s_total" % k], st[k])
+# counters that a kernel peer may still move (ARP refreshes): never below the snapshot
+for k in ("icmp_echo_answered", "arp_requests_answered"):
+    assert samples["mediagate_%s_total" % k] >= st[k] > 0, (k, samples["mediagate_%s_total" % k], st[k])
 assert samples["mediagate_leg_drop_unlatched_source"] == st["leg_drop_unlatched_source"] == 20
 assert samples['mediagate_worker_net_udp_total{worker="0",lcore="1"}'] >= st["net_udp"]
 assert types["mediagate_worker_rx_packets_total"] == "counter" and types["mediagate_sessions"] == "gauge"

@@ -30,7 +30,7 @@ w2cpu=$((cpus > 2 ? 2 : cpus - 1))
 ip netns exec "${id}core" "$build/app/mediagate/mediagate" --profile af_packet \
 	--set eal.file_prefix="$prefix" --set control.ng_listen="127.0.0.1:$ngport" \
 	--set "eal.args=--no-huge -m 512 --no-pci --vdev=net_af_packet0,iface=mg0,qpairs=3 --lcores=0@0,1@$((cpus - 1)),2@$w2cpu" \
-	--set "lcores.workers=1,2" --set media.timeout=6 >"$work/mg.log" 2>&1 &
+	--set "lcores.workers=1,2" --set media.timeout=10 >"$work/mg.log" 2>&1 &
 mg_pid=$!
 mg_wait_ng "${id}core" "$ngport" || fail "mediagate did not answer ng ping"
 ok "mediagate up with 2 workers"
@@ -55,14 +55,15 @@ pb2=$(new_sdp_port <"$work/o2"); pa2=$(new_sdp_port <"$work/a2")
 ok "two calls set up: mux ($pa1/$pb1), plain ($pa2/$pb2)"
 
 peer="$root/tests/tools/rtp_peer.py"
-common=(--count 100 --interval 0.01 --start-delay 0.5 --linger 1.5 --rtcp-every 10)
-ip netns exec "${id}a" python3 "$peer" --bind 10.91.0.2:4000 --to "10.91.0.1:$pa1" --ssrc 0xa1 --expect-ssrc 0xb1 "${common[@]}" >"$work/a1.json" &
+common=(--count 100 --interval 0.01 --start-delay 0.1 --linger 1.5 --rtcp-every 10)
+for n in a1 b1 a2 b2; do rm -f "$work/$n.ready"; done
+ip netns exec "${id}a" python3 "$peer" --bind 10.91.0.2:4000 --to "10.91.0.1:$pa1" --ssrc 0xa1 --expect-ssrc 0xb1 "${common[@]}" --ready "$work/a1.ready" --wait "$work/b1.ready" >"$work/a1.json" &
 p1=$!
-ip netns exec "${id}b" python3 "$peer" --bind 10.91.0.3:5000 --to "10.91.0.1:$pb1" --ssrc 0xb1 --expect-ssrc 0xa1 "${common[@]}" >"$work/b1.json" &
+ip netns exec "${id}b" python3 "$peer" --bind 10.91.0.3:5000 --to "10.91.0.1:$pb1" --ssrc 0xb1 --expect-ssrc 0xa1 "${common[@]}" --ready "$work/b1.ready" --wait "$work/a1.ready" >"$work/b1.json" &
 p2=$!
-ip netns exec "${id}a" python3 "$peer" --bind 10.91.0.2:4002 --to "10.91.0.1:$pa2" --rtcp-to "10.91.0.1:$((pa2 + 1))" --ssrc 0xa2 --expect-ssrc 0xb2 "${common[@]}" >"$work/a2.json" &
+ip netns exec "${id}a" python3 "$peer" --bind 10.91.0.2:4002 --to "10.91.0.1:$pa2" --rtcp-to "10.91.0.1:$((pa2 + 1))" --ssrc 0xa2 --expect-ssrc 0xb2 "${common[@]}" --ready "$work/a2.ready" --wait "$work/b2.ready" >"$work/a2.json" &
 p3=$!
-ip netns exec "${id}b" python3 "$peer" --bind 10.91.0.3:5002 --to "10.91.0.1:$pb2" --rtcp-to "10.91.0.1:$((pb2 + 1))" --ssrc 0xb2 --expect-ssrc 0xa2 "${common[@]}" >"$work/b2.json" &
+ip netns exec "${id}b" python3 "$peer" --bind 10.91.0.3:5002 --to "10.91.0.1:$pb2" --rtcp-to "10.91.0.1:$((pb2 + 1))" --ssrc 0xb2 --expect-ssrc 0xa2 "${common[@]}" --ready "$work/b2.ready" --wait "$work/a2.ready" >"$work/b2.json" &
 p4=$!
 wait $p1 $p2 $p3 $p4
 python3 - "$work" <<'PY' || fail "media check"
@@ -110,8 +111,8 @@ assert s2["offerer"]["rtcp_in_packets"] >= 10 and s2["answerer"]["rtcp_out_packe
 PY
 ok "calls on both workers, packets dispatched to their owner, STUN counted"
 
-# No media for media.timeout (6 s): both sessions go
-for i in $(seq 1 60); do
+# No media for media.timeout (10 s): both sessions go
+for i in $(seq 1 100); do
 	n=$(tel /mediagate/stats | python3 -c 'import json,sys; print(json.load(sys.stdin)["/mediagate/stats"]["sessions"])')
 	[ "$n" = 0 ] && break
 	sleep 0.25

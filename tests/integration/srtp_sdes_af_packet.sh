@@ -60,11 +60,13 @@ for suite in AES_CM_128_HMAC_SHA1_80 AEAD_AES_128_GCM; do
 	pa=$(new_port "$work/a"); pb=$(new_port "$work/o")
 	ip netns exec "${id}a" "$peer" --bind 10.91.0.2:4000 --to "10.91.0.1:$pa" --suite $suite \
 		--send-key "$ka" --recv-key "$k_ma" --ssrc 0xa1 --expect-ssrc 0xb1 --count 100 \
-		--interval 0.01 --start-delay 0.3 --linger 1 --rtcp-every 10 >"$work/a.json" &
+		--interval 0.01 --start-delay 0.1 --linger 1 --rtcp-every 10 \
+		--ready "$work/$suite.a.ready" --wait "$work/$suite.b.ready" >"$work/a.json" &
 	p1=$!
 	ip netns exec "${id}b" "$peer" --bind 10.91.0.3:5000 --to "10.91.0.1:$pb" --suite $suite \
 		--send-key "$kb" --recv-key "$k_mb" --ssrc 0xb1 --expect-ssrc 0xa1 --count 100 \
-		--interval 0.01 --start-delay 0.3 --linger 1 --rtcp-every 10 >"$work/b.json" &
+		--interval 0.01 --start-delay 0.1 --linger 1 --rtcp-every 10 \
+		--ready "$work/$suite.b.ready" --wait "$work/$suite.a.ready" >"$work/b.json" &
 	p2=$!
 	wait $p1 $p2
 	cat "$work/a.json" "$work/b.json"
@@ -93,10 +95,12 @@ k_ma=$(crypto_key "$work/a" 1)
 pa=$(new_port "$work/a"); pb=$(new_port "$work/o")
 ip netns exec "${id}a" "$peer" --bind 10.91.0.2:4002 --to "10.91.0.1:$pa" --send-key "$ka" \
 	--recv-key "$k_ma" --ssrc 0xa2 --expect-ssrc 0xb2 --count 100 --interval 0.01 \
-	--start-delay 0.3 --linger 1 --forge 7 --replay 5 >"$work/a.json" &
+	--start-delay 0.1 --linger 1 --forge 7 --replay 5 --ready "$work/s2r.a.ready" \
+	--wait "$work/s2r.b.ready" >"$work/a.json" &
 p1=$!
 ip netns exec "${id}b" python3 "$root/tests/tools/rtp_peer.py" --bind 10.91.0.3:5002 --to "10.91.0.1:$pb" \
-	--ssrc 0xb2 --expect-ssrc 0xa2 --count 100 --interval 0.01 --start-delay 0.3 --linger 1.2 >"$work/b.json" &
+	--ssrc 0xb2 --expect-ssrc 0xa2 --count 100 --interval 0.01 --start-delay 0.1 --linger 1.2 \
+	--ready "$work/s2r.b.ready" --wait "$work/s2r.a.ready" >"$work/b.json" &
 p2=$!
 wait $p1 $p2
 cat "$work/a.json" "$work/b.json"

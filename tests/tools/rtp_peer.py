@@ -6,6 +6,7 @@ Payload bytes are a function of (ssrc, seq), so the receiver can check that ever
 relayed payload is intact without knowing anything else about the sender."""
 import argparse
 import json
+import os
 import select
 import socket
 import struct
@@ -35,6 +36,10 @@ def main():
     ap.add_argument("--linger", type=float, default=1.0, help="seconds to keep receiving")
     ap.add_argument("--rtcp-every", type=int, default=0, help="send an RTCP SR every N packets")
     ap.add_argument("--rtcp-to", help="addr:port for RTCP (default: RTP destination)")
+    ap.add_argument("--ready", help="create this file once the sockets are bound")
+    ap.add_argument("--sent", help="create this file once 10 packets have been sent")
+    ap.add_argument("--wait", action="append", default=[],
+                    help="before sending, wait (up to 20 s) until this file exists")
     a = ap.parse_args()
 
     host, port = a.bind.rsplit(":", 1)
@@ -52,6 +57,8 @@ def main():
         rtcp_sock = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
         rtcp_sock.bind((host, int(port) + 1))
 
+    if a.ready:
+        open(a.ready, "w").close()
     got = {"received": 0, "intact": 0, "bad": 0, "rtcp": 0, "wrong_ssrc": 0, "seqs": [],
            "sources": []}
 
@@ -80,6 +87,9 @@ def main():
             else:
                 got["bad"] += 1
 
+    limit = time.monotonic() + 20
+    while any(not os.path.exists(f) for f in a.wait) and time.monotonic() < limit:
+        receive(0.02)
     deadline = time.monotonic() + a.start_delay
     while time.monotonic() < deadline:
         receive(deadline - time.monotonic())
@@ -98,6 +108,8 @@ def main():
             sr = struct.pack("!BBHIIIIII", 0x80, 200, 6, a.ssrc, 0, 0, ts0 + 160 * i, i, i * a.size)
             (rtcp_sock or sock).sendto(sr, rtcp_dest)
         next_send += a.interval
+        if a.sent and i == min(9, a.count - 1):
+            open(a.sent, "w").close()
     end = time.monotonic() + a.linger
     while time.monotonic() < end:
         receive(end - time.monotonic())

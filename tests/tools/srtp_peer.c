@@ -9,7 +9,9 @@
  *             [--linger S] [--rtcp-every N] [--forge N] [--replay N] [--plain-recv]
  *   --forge N    after the stream, send N packets whose auth tag is corrupted
  *   --replay N   after the stream, send the last protected packet N more times
- *   --plain-recv the other side is plain RTP: check received packets without SRTP */
+ *   --plain-recv the other side is plain RTP: check received packets without SRTP
+ *   --ready F    create file F once the socket is bound
+ *   --wait F     before sending, wait (up to 20 s) until file F exists */
 #include <arpa/inet.h>
 #include <poll.h>
 #include <srtp2/srtp.h>
@@ -159,7 +161,7 @@ static void receive_until(double deadline)
 int main(int argc, char **argv)
 {
 	const char *bind_s = NULL, *to_s = NULL, *suite = "AES_CM_128_HMAC_SHA1_80";
-	const char *send_key = NULL, *recv_key = NULL;
+	const char *send_key = NULL, *recv_key = NULL, *ready = NULL, *wait_for = NULL;
 	long ssrc = -1;
 	int count = 50, rtcp_every = 0, forge = 0, replay = 0;
 	double interval = 0.02, start_delay = 0, linger = 1.0;
@@ -194,6 +196,10 @@ int main(int argc, char **argv)
 			forge = atoi(v);
 		else if (OPT("--replay"))
 			replay = atoi(v);
+		else if (OPT("--ready"))
+			ready = v;
+		else if (OPT("--wait"))
+			wait_for = v;
 		else if (!strcmp(a, "--plain-recv"))
 			plain_recv = 1;
 		else {
@@ -221,6 +227,13 @@ int main(int argc, char **argv)
 	uint8_t last[2048];
 	int last_len = 0;
 
+	if (ready) {
+		FILE *rf = fopen(ready, "w");
+		if (rf)
+			fclose(rf);
+	}
+	for (double limit = now_s() + 20; wait_for && access(wait_for, F_OK) != 0 && now_s() < limit;)
+		receive_until(now_s() + 0.02);
 	receive_until(now_s() + start_delay);
 	double next = now_s();
 	for (int i = 0; i < count; i++) {
