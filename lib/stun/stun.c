@@ -390,8 +390,10 @@ int mg_stun_build_xor_addr(struct mg_stun_builder *b, uint16_t type,
 	v[0] = 0;
 	v[1] = addr->family == 4 ? 1 : 2;
 	wr16(v + 2, addr->port ^ (uint16_t)(MG_STUN_MAGIC_COOKIE >> 16));
-	for (size_t i = 0; i < n; i++)
-		v[4 + i] = addr->addr[i] ^ b->buf[4 + i];
+	uint8_t x[16]; /* address XOR (magic cookie || transaction id): header bytes 4..19 */
+	for (size_t i = 0; i < 16; i++)
+		x[i] = addr->addr[i] ^ b->buf[4 + i];
+	memcpy(v + 4, x, n);
 	return mg_stun_build_attr(b, type, v, 4 + n);
 }
 

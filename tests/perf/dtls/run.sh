@@ -11,7 +11,7 @@ cpu=${MG_BENCH_CPU:-1}
 if [ ! -f "$build/build.ninja" ]; then
 	meson setup "$build" --werror -Dbuildtype=release >/dev/null
 fi
-ninja -C "$build" tests/perf/dtls/bench_dtls >/dev/null
+ninja -C "$build" tests/perf/dtls/bench_dtls >/dev/null || { ninja -C "$build" tests/perf/dtls/bench_dtls | tail -20; exit 1; }
 echo "# $(date -u +%Y-%m-%dT%H:%MZ) $(git rev-parse --short HEAD) cpu $cpu:" \
 	"$(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ //'), load $(cut -d' ' -f1-3 /proc/loadavg)"
 taskset -c "$cpu" "$build/tests/perf/dtls/bench_dtls" "$n" "$runs"
