@@ -18,8 +18,10 @@
  *            (MACs, IPs, ports, IPv4 checksum recomputed, RTP SSRC/seq/ts).
  *  Cold working set: `conferences` distinct conferences (and as many relay calls), so the
  *  caches hold what they would in production; "hot" repeats one conference.
- * With realtime_seconds > 0 the conferences are also run against a 20 ms wall clock for
- * that long and the ticks that missed their deadline are counted. */
+ * With realtime_seconds > 0 (conferences and rounds then only set the first part) a
+ * real-time ramp follows: 3,000, 6,000, ... 3-party PCMU conferences, each step run for
+ * realtime_seconds against a 20 ms wall clock; a step fails when a tick's CPU time exceeds
+ * 20 ms. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -294,10 +296,10 @@ int main(int argc, char **argv)
 	if (rt_secs > 0) {
 		/* real-time ramp (PCMU): every 20 ms of wall time, one period of every conference,
 		 * for rt_secs per step, from 3,000 conferences up by 3,000. A tick overruns when
-		 * its CPU time exceeds 20 ms (the work does not fit the period); ticks finishing
-		 * after their wall-clock deadline are reported too (on a shared machine they
-		 * include time the thread was not running). The ramp stops at the first step
-		 * with an overrun. */
+		 * its CPU time exceeds 20 ms (the work does not fit the period); ticks that took
+		 * more than 20 ms of wall time are reported too (on a shared machine that includes
+		 * time the thread was not running; a late tick starts the next period at once).
+		 * The ramp stops at the first step with an overrun. */
 		make_inputs(MG_G711_ULAW);
 		unsigned best = 0;
 		for (unsigned nc = 3000; nc <= 60000; nc += 3000) {
@@ -307,10 +309,10 @@ int main(int argc, char **argv)
 			for (unsigned w = 0; w < 5; w++)
 				for (unsigned i = 0; i < nc; i++)
 					period(&c[i], NPART, w, 0);
-			double start = wall_now();
+			double deadline = wall_now();
 			for (unsigned t = 0; t < ticks; t++) {
-				double deadline = start + (t + 1) * 0.020;
 				double t0 = wall_now(), c0 = cpu_now();
+				deadline = (deadline + 0.020 > t0 ? deadline : t0) + 0.020;
 				for (unsigned i = 0; i < nc; i++) {
 					if (i + 2 < nc)
 						mg_mix_prefetch(c[i + 2].m);
@@ -323,7 +325,7 @@ int main(int argc, char **argv)
 				if (dc > worst_cpu)
 					worst_cpu = dc;
 				over += dc > 0.020;
-				missed += t1 > deadline;
+				missed += t1 - t0 > 0.020;
 				while (wall_now() < deadline)
 					;
 			}
@@ -331,7 +333,7 @@ int main(int argc, char **argv)
 			    "real time, PCMU: %5u conferences, %u ticks: CPU per tick mean %.2f ms "
 			    "(%.0f%% of the core), max %.2f ms, %u overruns; wall: longest %.2f "
 			    "ms, "
-			    "%u past the deadline\n",
+			    "%u longer than 20 ms\n",
 			    nc, ticks, cpu / ticks * 1e3, cpu / ticks / 0.020 * 100,
 			    worst_cpu * 1e3, over, worst * 1e3, missed);
 			for (unsigned i = 0; i < nc; i++) {
