@@ -16,9 +16,9 @@
 #include <time.h>
 
 /* G.711 at 20 ms: 12-byte RTP header + 160 bytes of payload. */
-#define BENCH_RTP_HDR  12
-#define BENCH_PAYLOAD  160
-#define BENCH_RTP_LEN  (BENCH_RTP_HDR + BENCH_PAYLOAD)
+#define BENCH_RTP_HDR	12
+#define BENCH_PAYLOAD	160
+#define BENCH_RTP_LEN	(BENCH_RTP_HDR + BENCH_PAYLOAD)
 #define BENCH_SSRC_BASE 0x5a000000u
 
 static inline double bench_now(void)
@@ -130,7 +130,8 @@ static inline int ben_dict_str(const char *msg, size_t len, const char *key, con
 		if (ben_skip(&p, end, 0) < 0)
 			return -1;
 		const char *colon = memchr(k, ':', (size_t)(p - k));
-		int match = colon && (size_t)(p - colon - 1) == klen && !memcmp(colon + 1, key, klen);
+		int match =
+		    colon && (size_t)(p - colon - 1) == klen && !memcmp(colon + 1, key, klen);
 		const char *v = p;
 		if (ben_skip(&p, end, 0) < 0)
 			return -1;
@@ -158,8 +159,8 @@ static inline int ng_answer_media(const char *msg, size_t len, char *addr, size_
 		if (ben_dict_str(msg, len, "error-reason", &r, &rl) == 0)
 			snprintf(why, why_cap, "error: %.*s", (int)rl, r);
 		else
-			snprintf(why, why_cap, "no ok result in '%.*s'", (int)(len > 200 ? 200 : len),
-				 msg);
+			snprintf(why, why_cap, "no ok result in '%.*s'",
+				 (int)(len > 200 ? 200 : len), msg);
 		return -1;
 	}
 	if (ben_dict_str(msg, len, "sdp", &v, &vl) < 0) {

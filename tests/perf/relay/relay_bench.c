@@ -45,42 +45,42 @@
 #include "profile.h"
 #include "session.h"
 
-#define RING_NAME   "relaybench"         /* rte_eth_from_rings() prefixes net_ring_ */
-#define PORT_NAME   "net_ring_" RING_NAME
-#define N_MBUFS     32767
-#define GEN_BURST   32
-#define FRAME_LEN   (14 + 20 + 8 + BENCH_RTP_LEN)
-#define OUR_IP      0x0a5f0001u /* 10.95.0.1/24 */
-#define ROUTER_IP   0x0a5f00feu /* 10.95.0.254: next hop to every peer */
-#define A_NET       0xc6120000u /* 198.18.0.0/16: offerers */
-#define B_NET       0xc6130000u /* 198.19.0.0/16: answerers */
-#define A_PORT      4000
-#define B_PORT      5000
+#define RING_NAME "relaybench" /* rte_eth_from_rings() prefixes net_ring_ */
+#define PORT_NAME "net_ring_" RING_NAME
+#define N_MBUFS	  32767
+#define GEN_BURST 32
+#define FRAME_LEN (14 + 20 + 8 + BENCH_RTP_LEN)
+#define OUR_IP	  0x0a5f0001u /* 10.95.0.1/24 */
+#define ROUTER_IP 0x0a5f00feu /* 10.95.0.254: next hop to every peer */
+#define A_NET	  0xc6120000u /* 198.18.0.0/16: offerers */
+#define B_NET	  0xc6130000u /* 198.19.0.0/16: answerers */
+#define A_PORT	  4000
+#define B_PORT	  5000
 
 static const uint8_t router_mac[6] = {0x02, 0x00, 0x00, 0x00, 0x95, 0xfe};
 
 /* Per direction of a call ("stream"): the hot part is one cache line, read and written
  * for every packet the generator builds; the RTP seq/ts live inside the template. */
 struct stream_hot {
-	uint8_t hdr[54];   /* Ethernet + IPv4 + UDP + RTP headers, ready to copy */
+	uint8_t hdr[54]; /* Ethernet + IPv4 + UDP + RTP headers, ready to copy */
 	uint16_t pad;
 	uint32_t base_sum; /* UDP checksum sum over everything with seq = ts = 0 */
 	uint32_t pad2;
 } __rte_cache_aligned;
 
 struct stream {
-	uint32_t src_ip;   /* the endpoint's own address (as in its SDP) */
+	uint32_t src_ip; /* the endpoint's own address (as in its SDP) */
 	uint16_t src_port;
 	uint16_t dst_port; /* mediagate's port this endpoint sends to (from the SDP answer) */
-	uint32_t peer;     /* index of the opposite direction's stream */
+	uint32_t peer;	   /* index of the opposite direction's stream */
 	uint64_t offered, shed;
 };
 
 static struct {
 	unsigned calls, reps, verify_every, inflight;
 	double seconds, warmup, overload;
-} opt = {.calls = 1000, .reps = 5, .verify_every = 64, .inflight = 8191, .seconds = 2.0,
-	 .warmup = 0.5};
+} opt = {
+    .calls = 1000, .reps = 5, .verify_every = 64, .inflight = 8191, .seconds = 2.0, .warmup = 0.5};
 
 static struct stream *streams;
 static struct stream_hot *hot;
@@ -226,7 +226,8 @@ static int verify(const struct rte_mbuf *m, const struct stream *from)
 		       (to->src_ip & 0xffff) + 17 + 8 + BENCH_RTP_LEN;
 	if (rd16(udp + 6) == 0 || ref_fold(ref_sum(udp, 8 + BENCH_RTP_LEN, sum)) != 0xffff)
 		return bad("udp checksum");
-	if (udp[8] != 0x80 || udp[9] != 0 || memcmp(udp + 8 + BENCH_RTP_HDR, payload, BENCH_PAYLOAD))
+	if (udp[8] != 0x80 || udp[9] != 0 ||
+	    memcmp(udp + 8 + BENCH_RTP_HDR, payload, BENCH_PAYLOAD))
 		return bad("rtp header or payload changed");
 	return 0;
 }
@@ -563,39 +564,59 @@ static void print_worker_drops(const struct mg_worker_stats *w)
 		printf("  DROP multiseg_drops %" PRIu64 "\n", w->multiseg_drops);
 	for (int v = 1; v < MG_NET_VERDICT_COUNT; v++)
 		if (w->net_verdict[v])
-			printf("  DROP %s %" PRIu64 "\n", mg_net_verdict_name(v), w->net_verdict[v]);
+			printf("  DROP %s %" PRIu64 "\n", mg_net_verdict_name(v),
+			       w->net_verdict[v]);
 }
 
 static void usage(void)
 {
-	fprintf(stderr,
-		"usage: relay_bench [--calls N] [--reps R] [--seconds S] [--warmup S]\n"
-		"                   [--overload F] [--verify-every K] [--inflight P] [-- EAL args]\n"
-		"EAL args default: --no-huge -m 2048 --no-pci --no-shconf -l 0,1 --no-telemetry\n"
-		"                  --file-prefix relaybench-<pid>\n");
+	fprintf(
+	    stderr,
+	    "usage: relay_bench [--calls N] [--reps R] [--seconds S] [--warmup S]\n"
+	    "                   [--overload F] [--verify-every K] [--inflight P] [-- EAL args]\n"
+	    "EAL args default: --no-huge -m 2048 --no-pci --no-shconf -l 0,1 --no-telemetry\n"
+	    "                  --file-prefix relaybench-<pid>\n");
 	exit(2);
 }
 
 int main(int argc, char **argv)
 {
 	static const struct option lo[] = {
-		{"calls", required_argument, NULL, 'c'},   {"reps", required_argument, NULL, 'r'},
-		{"seconds", required_argument, NULL, 's'}, {"warmup", required_argument, NULL, 'w'},
-		{"overload", required_argument, NULL, 'o'},
-		{"verify-every", required_argument, NULL, 'v'},
-		{"inflight", required_argument, NULL, 'i'}, {NULL, 0, NULL, 0},
+	    {"calls", required_argument, NULL, 'c'},
+	    {"reps", required_argument, NULL, 'r'},
+	    {"seconds", required_argument, NULL, 's'},
+	    {"warmup", required_argument, NULL, 'w'},
+	    {"overload", required_argument, NULL, 'o'},
+	    {"verify-every", required_argument, NULL, 'v'},
+	    {"inflight", required_argument, NULL, 'i'},
+	    {NULL, 0, NULL, 0},
 	};
 	int ch;
 	while ((ch = getopt_long(argc, argv, "", lo, NULL)) != -1) {
 		switch (ch) {
-		case 'c': opt.calls = (unsigned)strtoul(optarg, NULL, 10); break;
-		case 'r': opt.reps = (unsigned)strtoul(optarg, NULL, 10); break;
-		case 's': opt.seconds = strtod(optarg, NULL); break;
-		case 'w': opt.warmup = strtod(optarg, NULL); break;
-		case 'o': opt.overload = strtod(optarg, NULL); break;
-		case 'v': opt.verify_every = (unsigned)strtoul(optarg, NULL, 10); break;
-		case 'i': opt.inflight = (unsigned)strtoul(optarg, NULL, 10); break;
-		default: usage();
+		case 'c':
+			opt.calls = (unsigned)strtoul(optarg, NULL, 10);
+			break;
+		case 'r':
+			opt.reps = (unsigned)strtoul(optarg, NULL, 10);
+			break;
+		case 's':
+			opt.seconds = strtod(optarg, NULL);
+			break;
+		case 'w':
+			opt.warmup = strtod(optarg, NULL);
+			break;
+		case 'o':
+			opt.overload = strtod(optarg, NULL);
+			break;
+		case 'v':
+			opt.verify_every = (unsigned)strtoul(optarg, NULL, 10);
+			break;
+		case 'i':
+			opt.inflight = (unsigned)strtoul(optarg, NULL, 10);
+			break;
+		default:
+			usage();
 		}
 	}
 	if (opt.calls == 0 || opt.calls > 20000 || opt.reps == 0 || opt.reps > 256 ||
@@ -613,9 +634,10 @@ int main(int argc, char **argv)
 		for (int i = optind; i < argc && eal_argc < 63; i++)
 			eal_argv[eal_argc++] = argv[i];
 	} else {
-		static char *defaults[] = {"--no-huge", "-m", "2048", "--no-pci", "--no-shconf",
-					   "-l", "0,1", "--no-telemetry", "--log-level", "lib.eal:warning",
-					   "--file-prefix"};
+		static char *defaults[] = {
+		    "--no-huge",    "-m",  "2048",	     "--no-pci",    "--no-shconf",
+		    "-l",	    "0,1", "--no-telemetry", "--log-level", "lib.eal:warning",
+		    "--file-prefix"};
 		for (size_t i = 0; i < sizeof(defaults) / sizeof(defaults[0]); i++)
 			eal_argv[eal_argc++] = defaults[i];
 		eal_argv[eal_argc++] = prefix;
@@ -717,18 +739,20 @@ int main(int argc, char **argv)
 		preempt[r] = wait_s / secs;
 		uint64_t drops = worker_drops(&s1.w) - worker_drops(&s0.w);
 		uint64_t loops = s1.w.busy_loops - s0.w.busy_loops;
-		printf("rep %u: relayed %" PRIu64 " in %.3f s: %.3f Mpps per worker core-second "
-		       "(busy TSC, %.1f cycles/pkt), %.3f Mpps per worker CPU-second (schedstat), "
-		       "wall %.3f Mpps; worker busy %.1f%% of loops, %.1f pkts/busy loop, preempted "
-		       "%.1f%% of the time, on CPU %.1f%%, loop cycles %.1f%% of wall; drops %" PRIu64
-		       "\n",
-		       r + 1, tx, secs, per_core[r] / 1e6, cyc_pkt[r], per_cpu[r] / 1e6, wall[r] / 1e6,
-		       100 * busy_frac[r], loops ? (double)(s1.w.rx_pkts - s0.w.rx_pkts) / loops : 0,
-		       100 * preempt[r], 100 * run_s / secs,
-		       100 * (double)total / (double)hz / secs, drops);
-		printf("  clean 10 ms windows (worker never waited for its CPU): %.0f%% of windows, "
-		       "%.3f Mpps per worker core-second (%.1f cycles/pkt)\n",
-		       100 * clean_frac[r], clean[r] / 1e6, clean_cyc[r]);
+		printf(
+		    "rep %u: relayed %" PRIu64 " in %.3f s: %.3f Mpps per worker core-second "
+		    "(busy TSC, %.1f cycles/pkt), %.3f Mpps per worker CPU-second (schedstat), "
+		    "wall %.3f Mpps; worker busy %.1f%% of loops, %.1f pkts/busy loop, preempted "
+		    "%.1f%% of the time, on CPU %.1f%%, loop cycles %.1f%% of wall; drops %" PRIu64
+		    "\n",
+		    r + 1, tx, secs, per_core[r] / 1e6, cyc_pkt[r], per_cpu[r] / 1e6, wall[r] / 1e6,
+		    100 * busy_frac[r], loops ? (double)(s1.w.rx_pkts - s0.w.rx_pkts) / loops : 0,
+		    100 * preempt[r], 100 * run_s / secs, 100 * (double)total / (double)hz / secs,
+		    drops);
+		printf(
+		    "  clean 10 ms windows (worker never waited for its CPU): %.0f%% of windows, "
+		    "%.3f Mpps per worker core-second (%.1f cycles/pkt)\n",
+		    100 * clean_frac[r], clean[r] / 1e6, clean_cyc[r]);
 		printf("REP mediagate calls=%u per_core_pps=%.0f per_cpu_pps=%.0f wall_pps=%.0f "
 		       "busy=%.4f cycles_per_pkt=%.1f preempted=%.4f clean_pps=%.0f "
 		       "clean_cycles_per_pkt=%.1f clean_windows=%.3f drops=%" PRIu64 "\n",
@@ -767,18 +791,21 @@ int main(int argc, char **argv)
 		double lo5, hi5;
 		double med_clean = bench_median(clean, reps, &lo5, &hi5);
 		double med_cc = bench_median(clean_cyc, reps, NULL, NULL);
-		printf("median of %u reps, %u calls: %.3f Mpps per worker core-second (busy TSC; min "
-		       "%.3f max %.3f), %.1f cycles/pkt (%.1f-%.1f); %.3f Mpps per worker CPU-second "
-		       "(%.3f-%.3f); wall %.3f Mpps (%.3f-%.3f); busy %.1f%%, preempted %.1f%%\n",
-		       reps, opt.calls, med_core / 1e6, lo / 1e6, hi / 1e6, med_cyc, lo3, hi3,
-		       med_cpu / 1e6, lo4 / 1e6, hi4 / 1e6, med_wall / 1e6, lo2 / 1e6, hi2 / 1e6,
-		       100 * med_busy, 100 * med_pre);
+		printf(
+		    "median of %u reps, %u calls: %.3f Mpps per worker core-second (busy TSC; min "
+		    "%.3f max %.3f), %.1f cycles/pkt (%.1f-%.1f); %.3f Mpps per worker CPU-second "
+		    "(%.3f-%.3f); wall %.3f Mpps (%.3f-%.3f); busy %.1f%%, preempted %.1f%%\n",
+		    reps, opt.calls, med_core / 1e6, lo / 1e6, hi / 1e6, med_cyc, lo3, hi3,
+		    med_cpu / 1e6, lo4 / 1e6, hi4 / 1e6, med_wall / 1e6, lo2 / 1e6, hi2 / 1e6,
+		    100 * med_busy, 100 * med_pre);
 		printf("median over clean windows: %.3f Mpps per worker core-second (%.3f-%.3f), "
 		       "%.1f cycles/pkt\n",
 		       med_clean / 1e6, lo5 / 1e6, hi5 / 1e6, med_cc);
-		printf("SUMMARY mediagate calls=%u per_core_pps=%.0f min=%.0f max=%.0f per_cpu_pps=%.0f "
-		       "wall_pps=%.0f cycles_per_pkt=%.1f clean_pps=%.0f clean_cycles_per_pkt=%.1f\n",
-		       opt.calls, med_core, lo, hi, med_cpu, med_wall, med_cyc, med_clean, med_cc);
+		printf(
+		    "SUMMARY mediagate calls=%u per_core_pps=%.0f min=%.0f max=%.0f "
+		    "per_cpu_pps=%.0f "
+		    "wall_pps=%.0f cycles_per_pkt=%.1f clean_pps=%.0f clean_cycles_per_pkt=%.1f\n",
+		    opt.calls, med_core, lo, hi, med_cpu, med_wall, med_cyc, med_clean, med_cc);
 	}
 
 	if (opt.overload > 0 && med_core > 0) {
@@ -813,11 +840,12 @@ int main(int argc, char **argv)
 				fmax = fr;
 		}
 		double secs = (double)(s1.tsc - s0.tsc) / (double)hz;
-		printf("overload %.2fx: offered %.3f Mpps, relayed %.3f Mpps, dropped at the full rx "
-		       "ring %.1f%%; per stream delivered min %" PRIu64 " max %" PRIu64
-		       " (delivered/offered %.3f-%.3f)\n",
-		       opt.overload, (double)offered / secs / 1e6, (double)tx / secs / 1e6,
-		       offered ? 100.0 * (double)shed / (double)offered : 0, dmin, dmax, fmin, fmax);
+		printf(
+		    "overload %.2fx: offered %.3f Mpps, relayed %.3f Mpps, dropped at the full rx "
+		    "ring %.1f%%; per stream delivered min %" PRIu64 " max %" PRIu64
+		    " (delivered/offered %.3f-%.3f)\n",
+		    opt.overload, (double)offered / secs / 1e6, (double)tx / secs / 1e6,
+		    offered ? 100.0 * (double)shed / (double)offered : 0, dmin, dmax, fmin, fmax);
 		printf("OVERLOAD mediagate calls=%u factor=%.2f offered_pps=%.0f relayed_pps=%.0f "
 		       "shed=%.4f stream_min=%" PRIu64 " stream_max=%" PRIu64
 		       " frac_min=%.3f frac_max=%.3f\n",

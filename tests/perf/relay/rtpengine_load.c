@@ -36,7 +36,7 @@
 
 struct stream {
 	struct sockaddr_in dst; /* rtpengine's port for this direction */
-	uint16_t expect_src;    /* the port rtpengine relays the opposite direction from */
+	uint16_t expect_src;	/* the port rtpengine relays the opposite direction from */
 	uint32_t peer;
 	uint64_t sent, received;
 	uint8_t hdr[BENCH_RTP_HDR];
@@ -47,9 +47,17 @@ static struct {
 	unsigned calls, reps;
 	double rate, seconds, warmup;
 	int pid, cpu;
-} opt = {.ng = "127.0.0.1:2223", .a = "127.0.0.2:4000", .b = "127.0.0.3:5000",
-	 .prefix = "rtpe-load", .calls = 1000, .reps = 1, .rate = 80000, .seconds = 5,
-	 .warmup = 1, .pid = 0, .cpu = 0};
+} opt = {.ng = "127.0.0.1:2223",
+	 .a = "127.0.0.2:4000",
+	 .b = "127.0.0.3:5000",
+	 .prefix = "rtpe-load",
+	 .calls = 1000,
+	 .reps = 1,
+	 .rate = 80000,
+	 .seconds = 5,
+	 .warmup = 1,
+	 .pid = 0,
+	 .cpu = 0};
 
 static struct stream *streams;
 static uint32_t n_streams, *order, cursor;
@@ -345,8 +353,9 @@ static void rtpengine_cpu(uint64_t *run_ns, uint64_t *wait_ns, double *ticks_s)
 			char *p = strrchr(line, ')');
 			unsigned long ut = 0, st = 0;
 			/* fields after the comm: state(3) ... utime(14) stime(15) */
-			if (p && sscanf(p + 2, "%*c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u %lu %lu",
-					&ut, &st) == 2)
+			if (p &&
+			    sscanf(p + 2, "%*c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u %lu %lu",
+				   &ut, &st) == 2)
 				*ticks_s = (double)(ut + st) / (double)sysconf(_SC_CLK_TCK);
 		}
 		fclose(f);
@@ -375,37 +384,61 @@ static void run_until(double t0, double *sent_base, double until)
 
 static void usage(void)
 {
-	fprintf(stderr, "usage: rtpengine_load [--ng IP:PORT] [--calls N] [--rate PPS] [--seconds S]\n"
-			"       [--warmup S] [--reps R] [--pid RTPENGINE_PID] [--cpu N] [--a IP:PORT]\n"
-			"       [--b IP:PORT] [--prefix CALLID_PREFIX]\n");
+	fprintf(stderr,
+		"usage: rtpengine_load [--ng IP:PORT] [--calls N] [--rate PPS] [--seconds S]\n"
+		"       [--warmup S] [--reps R] [--pid RTPENGINE_PID] [--cpu N] [--a IP:PORT]\n"
+		"       [--b IP:PORT] [--prefix CALLID_PREFIX]\n");
 	exit(2);
 }
 
 int main(int argc, char **argv)
 {
 	static const struct option lo[] = {
-		{"ng", required_argument, NULL, 'n'},     {"calls", required_argument, NULL, 'c'},
-		{"rate", required_argument, NULL, 'r'},   {"seconds", required_argument, NULL, 's'},
-		{"warmup", required_argument, NULL, 'w'}, {"reps", required_argument, NULL, 'R'},
-		{"pid", required_argument, NULL, 'p'},    {"cpu", required_argument, NULL, 'C'},
-		{"a", required_argument, NULL, 'A'},      {"b", required_argument, NULL, 'B'},
-		{"prefix", required_argument, NULL, 'P'}, {NULL, 0, NULL, 0},
+	    {"ng", required_argument, NULL, 'n'},     {"calls", required_argument, NULL, 'c'},
+	    {"rate", required_argument, NULL, 'r'},   {"seconds", required_argument, NULL, 's'},
+	    {"warmup", required_argument, NULL, 'w'}, {"reps", required_argument, NULL, 'R'},
+	    {"pid", required_argument, NULL, 'p'},    {"cpu", required_argument, NULL, 'C'},
+	    {"a", required_argument, NULL, 'A'},      {"b", required_argument, NULL, 'B'},
+	    {"prefix", required_argument, NULL, 'P'}, {NULL, 0, NULL, 0},
 	};
 	int ch;
 	while ((ch = getopt_long(argc, argv, "", lo, NULL)) != -1) {
 		switch (ch) {
-		case 'n': snprintf(opt.ng, sizeof(opt.ng), "%s", optarg); break;
-		case 'c': opt.calls = (unsigned)strtoul(optarg, NULL, 10); break;
-		case 'r': opt.rate = strtod(optarg, NULL); break;
-		case 's': opt.seconds = strtod(optarg, NULL); break;
-		case 'w': opt.warmup = strtod(optarg, NULL); break;
-		case 'R': opt.reps = (unsigned)strtoul(optarg, NULL, 10); break;
-		case 'p': opt.pid = atoi(optarg); break;
-		case 'C': opt.cpu = atoi(optarg); break;
-		case 'A': snprintf(opt.a, sizeof(opt.a), "%s", optarg); break;
-		case 'B': snprintf(opt.b, sizeof(opt.b), "%s", optarg); break;
-		case 'P': snprintf(opt.prefix, sizeof(opt.prefix), "%s", optarg); break;
-		default: usage();
+		case 'n':
+			snprintf(opt.ng, sizeof(opt.ng), "%s", optarg);
+			break;
+		case 'c':
+			opt.calls = (unsigned)strtoul(optarg, NULL, 10);
+			break;
+		case 'r':
+			opt.rate = strtod(optarg, NULL);
+			break;
+		case 's':
+			opt.seconds = strtod(optarg, NULL);
+			break;
+		case 'w':
+			opt.warmup = strtod(optarg, NULL);
+			break;
+		case 'R':
+			opt.reps = (unsigned)strtoul(optarg, NULL, 10);
+			break;
+		case 'p':
+			opt.pid = atoi(optarg);
+			break;
+		case 'C':
+			opt.cpu = atoi(optarg);
+			break;
+		case 'A':
+			snprintf(opt.a, sizeof(opt.a), "%s", optarg);
+			break;
+		case 'B':
+			snprintf(opt.b, sizeof(opt.b), "%s", optarg);
+			break;
+		case 'P':
+			snprintf(opt.prefix, sizeof(opt.prefix), "%s", optarg);
+			break;
+		default:
+			usage();
 		}
 	}
 	if (!opt.calls || opt.calls > 100000 || opt.rate <= 0 || opt.seconds <= 0 || !opt.reps ||
@@ -477,12 +510,13 @@ int main(int argc, char **argv)
 		loss[r] = sent ? 1.0 - (double)recvd / (double)sent : 0;
 		if (loss[r] < 0)
 			loss[r] = 0;
-		printf("rep %u: sent %" PRIu64 ", relayed back %" PRIu64 " in %.3f s: %.0f pps; "
-		       "rtpengine CPU %.3f s (utime+stime %.2f s) = %.0f%% of a core; %.0f pps per "
-		       "rtpengine core-second; loss %.3f%%; rtpengine runnable but preempted %.1f%% "
-		       "of the time\n",
-		       r + 1, sent, recvd, secs, pps[r], cpu, tk1 - tk0, 100 * cpu / secs,
-		       per_core[r], 100 * loss[r], 100 * (double)(wait1 - wait0) * 1e-9 / secs);
+		printf(
+		    "rep %u: sent %" PRIu64 ", relayed back %" PRIu64 " in %.3f s: %.0f pps; "
+		    "rtpengine CPU %.3f s (utime+stime %.2f s) = %.0f%% of a core; %.0f pps per "
+		    "rtpengine core-second; loss %.3f%%; rtpengine runnable but preempted %.1f%% "
+		    "of the time\n",
+		    r + 1, sent, recvd, secs, pps[r], cpu, tk1 - tk0, 100 * cpu / secs, per_core[r],
+		    100 * loss[r], 100 * (double)(wait1 - wait0) * 1e-9 / secs);
 		printf("REP rtpengine calls=%u rate=%.0f relayed_pps=%.0f cpu_s=%.4f cpu_util=%.4f "
 		       "per_core_pps=%.0f loss=%.5f preempted=%.4f\n",
 		       opt.calls, opt.rate, pps[r], cpu, cpu / secs, per_core[r], loss[r],
@@ -507,11 +541,11 @@ int main(int argc, char **argv)
 			smax = d;
 	}
 	printf("totals: sent %" PRIu64 " (send failures %" PRIu64 "), relayed back %" PRIu64
-	       " (loss %.3f%%), wrong %" PRIu64 "; per stream received min %" PRIu64
-	       " max %" PRIu64 ", silent streams %" PRIu64 "\n",
+	       " (loss %.3f%%), wrong %" PRIu64 "; per stream received min %" PRIu64 " max %" PRIu64
+	       ", silent streams %" PRIu64 "\n",
 	       g_sent, g_send_fail, g_received,
-	       g_sent ? 100.0 * (1.0 - (double)g_received / (double)g_sent) : 0, g_wrong, smin, smax,
-	       silent);
+	       g_sent ? 100.0 * (1.0 - (double)g_received / (double)g_sent) : 0, g_wrong, smin,
+	       smax, silent);
 	double pmin, pmax;
 	double med = bench_median(per_core, opt.reps, &pmin, &pmax);
 	double medp = bench_median(pps, opt.reps, NULL, NULL);
