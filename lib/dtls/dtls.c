@@ -582,11 +582,13 @@ mg_dtls *mg_dtls_new(mg_dtls_ctx *ctx, const struct mg_dtls_config *cfg)
 	uint32_t ini =
 	    cfg->retransmit_initial_ms ? cfg->retransmit_initial_ms : DEFAULT_RT_INITIAL_MS;
 	uint32_t max = cfg->retransmit_max_ms ? cfg->retransmit_max_ms : DEFAULT_RT_MAX_MS;
-	if (max < ini)
-		max = ini;
+	if (ini > 600000) /* 10 minutes: keeps the microsecond values in 32 bits */
+		ini = 600000;
 	if (max > 600000)
 		max = 600000;
-	d->rt_initial_us = ini * 1000u > 600000000u ? 600000000u : ini * 1000u;
+	if (max < ini)
+		max = ini;
+	d->rt_initial_us = ini * 1000u;
 	d->rt_max_us = max * 1000u;
 	d->rt_deadline = d->hs_deadline = UINT64_MAX;
 

@@ -236,7 +236,8 @@ static double stun_checks_per_s(int n)
 	static const char uf[] = "mgUf", pw[] = "mediagatePasswordOf22ch", ruf[] = "Br0wser+";
 	uint8_t req[256], out[MG_STUN_RESPONSE_MAX], tid[12] = {1, 2, 3};
 	struct mg_stun_builder b;
-	mg_stun_build_init(&b, req, sizeof(req), MG_STUN_METHOD_BINDING, MG_STUN_CLASS_REQUEST, tid);
+	mg_stun_build_init(&b, req, sizeof(req), MG_STUN_METHOD_BINDING, MG_STUN_CLASS_REQUEST,
+			   tid);
 	mg_stun_build_attr(&b, MG_STUN_ATTR_USERNAME, "mgUf:Br0wser+", 13);
 	mg_stun_build_u32(&b, 0xC057, 0x00010032);
 	mg_stun_build_u32(&b, MG_STUN_ATTR_PRIORITY, 0x6e7f1eff);
@@ -271,7 +272,8 @@ int main(int argc, char **argv)
 	double cert_ms = (cpu_now() - t0) * 1e3;
 	ctx_s = mg_dtls_ctx_new("bench-server", 30);
 	const char *a = mg_dtls_ctx_fingerprint(ctx_c), *b = mg_dtls_ctx_fingerprint(ctx_s);
-	if (mg_dtls_fingerprint_parse(a, strlen(a), &fp_c) || mg_dtls_fingerprint_parse(b, strlen(b), &fp_s))
+	if (mg_dtls_fingerprint_parse(a, strlen(a), &fp_c) ||
+	    mg_dtls_fingerprint_parse(b, strlen(b), &fp_s))
 		return 1;
 	load_identity(ctx_c, &cert_c, &key_c);
 	load_identity(ctx_s, &cert_s, &key_s);
@@ -296,8 +298,8 @@ int main(int argc, char **argv)
 				rok += ref_handshake(&rc, &rsv);
 		}
 		if (ok != n || rok != n) {
-			fprintf(stderr, "handshakes failed: mediagate %d/%d, reference %d/%d\n", ok, n,
-				rok, n);
+			fprintf(stderr, "handshakes failed: mediagate %d/%d, reference %d/%d\n", ok,
+				n, rok, n);
 			return 1;
 		}
 		both[r] = n / (mc + ms);
@@ -307,8 +309,8 @@ int main(int argc, char **argv)
 		rsrv[r] = n / rsv;
 		rb[r] = both[r] / rboth[r];
 		rs[r] = srv[r] / rsrv[r];
-		printf("%d | %.0f | %.0f | %.0f | %.0f | %.0f | %.3f | %.3f\n", r + 1, both[r], srv[r],
-		       cli[r], rboth[r], rsrv[r], rb[r], rs[r]);
+		printf("%d | %.0f | %.0f | %.0f | %.0f | %.0f | %.3f | %.3f\n", r + 1, both[r],
+		       srv[r], cli[r], rboth[r], rsrv[r], rb[r], rs[r]);
 	}
 	printf("median | %.0f | %.0f | %.0f | %.0f | %.0f | %.3f | %.3f\n", median(both, runs),
 	       median(srv, runs), median(cli, runs), median(rboth, runs), median(rsrv, runs),
