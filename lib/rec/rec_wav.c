@@ -212,6 +212,11 @@ int mg_rec_wav_put(struct mg_rec_wav *w, const struct mg_rec_record *r)
 		return -1;
 	}
 	int64_t arrival_pos = (int64_t)(r->arrival - w->start);
+	if (arrival_pos > w->cursor + (int64_t)w->holdback + 60 * 8000) {
+		/* a clock a minute ahead of the output is not a packet we can place */
+		w->st.bad++;
+		return -1;
+	}
 	struct source *s = &w->src[r->leg];
 	/* A new SSRC (or the first packet) is anchored by its arrival time. */
 	if (!s->active || s->ssrc != r->ssrc) {
