@@ -27,6 +27,7 @@
 #include "ng.h"
 #include "profile.h"
 #include "session.h"
+#include "state.h"
 #include "telemetry.h"
 
 #define MAX_EAL_ARGS 64
@@ -200,8 +201,65 @@ int main(int argc, char **argv)
 		rte_eal_cleanup();
 		return 1;
 	}
+	/* Session state: restore what this appliance (and, for a takeover, the failed one)
+	 * left in Redis before media starts, then keep it up to date. Redis being down
+	 * only delays the writes. */
+	struct mg_state *state = NULL;
+	if (profile.state_redis[0]) {
+		struct mg_state_config scfg;
+		mg_state_config_defaults(&scfg);
+		char *colon = strrchr(profile.state_redis, ':');
+		snprintf(scfg.host, sizeof(scfg.host), "%.*s", (int)(colon - profile.state_redis),
+			 profile.state_redis);
+		scfg.port = (uint16_t)atoi(colon + 1);
+		const char *prefixes[2] = {profile.state_prefix, profile.state_takeover};
+		for (int k = 0; k < 2; k++) {
+			if (!prefixes[k][0])
+				continue;
+			snprintf(scfg.prefix, sizeof(scfg.prefix), "%s", prefixes[k]);
+			long failed = 0;
+			struct timespec t0, t1;
+			clock_gettime(CLOCK_MONOTONIC, &t0);
+			long n = mg_sessions_restore(sessions, &scfg, &failed, err, sizeof(err));
+			clock_gettime(CLOCK_MONOTONIC, &t1);
+			double ms = (double)(t1.tv_sec - t0.tv_sec) * 1e3 +
+				    (double)(t1.tv_nsec - t0.tv_nsec) / 1e6;
+			if (n < 0)
+				logmsg("state: cannot restore from %s (%s); starting empty",
+				       scfg.prefix, err);
+			else
+				logmsg("state: restored %ld session(s) from %s in %.1f ms%s%s", n,
+				       scfg.prefix, ms, failed ? "; not restored: " : "",
+				       failed ? err : "");
+		}
+		snprintf(scfg.prefix, sizeof(scfg.prefix), "%s", profile.state_prefix);
+		state = mg_state_open(&scfg);
+		if (!state) {
+			logmsg("state: out of memory");
+			return 1;
+		}
+		mg_sessions_attach_state(sessions, state);
+		if (profile.state_takeover[0]) {
+			/* the taken-over sessions now live under our prefix */
+			struct mg_state_config other = scfg;
+			snprintf(other.prefix, sizeof(other.prefix), "%s", profile.state_takeover);
+			struct mg_state *old = mg_state_open(&other);
+			for (struct mg_call *c = mg_call_first(sessions); old && c;
+			     c = mg_call_next(c)) {
+				char key[MG_CALL_ID_MAX + 8];
+				snprintf(key, sizeof(key), "call:%s", c->call_id);
+				mg_state_del(old, key);
+			}
+			if (old) {
+				mg_state_flush(old, 5000);
+				mg_state_close(old);
+			}
+		}
+		mg_sessions_persist(sessions, state, true);
+	}
+
 	struct mg_telemetry_ctx tctx = {
-	    .dp = dp, .sessions = sessions, .ng = ng, .profile_name = profile.name};
+	    .state = state, .dp = dp, .sessions = sessions, .ng = ng, .profile_name = profile.name};
 	if (mg_telemetry_register(&tctx) < 0)
 		logmsg("warning: telemetry commands could not be registered");
 	if (profile.telemetry)
@@ -237,8 +295,11 @@ int main(int argc, char **argv)
 		/* The control lcore sleeps in poll(): it is woken by ng requests and checks
 		 * the slow-path rings at least every millisecond. */
 		int ready = poll(&pfd, 1, 1);
-		if (ready > 0)
+		if (ready > 0) {
 			mg_ng_poll(ng);
+			if (state)
+				mg_sessions_persist(sessions, state, false);
+		}
 		while (mg_dp_control_poll(dp))
 			;
 		clock_gettime(CLOCK_MONOTONIC, &now);
@@ -247,6 +308,8 @@ int main(int argc, char **argv)
 		if (since_timer >= 1.0) {
 			last_timer = now;
 			unsigned expired = mg_sessions_expire(sessions, profile.media_timeout_s);
+			if (state) /* checkpoint: latching and other changes the workers made */
+				mg_sessions_persist(sessions, state, true);
 			if (expired)
 				logmsg("removed %u session(s) without media for %u s", expired,
 				       profile.media_timeout_s);
@@ -258,7 +321,18 @@ int main(int argc, char **argv)
 	mg_prometheus_stop();
 	mg_dp_stop(dp);
 	mg_ng_destroy(ng);
+	if (state) {
+		mg_sessions_persist(sessions, state, true);
+		mg_state_flush(state, 2000);
+	}
+	/* Stopping mediagate does not end the calls: their state stays in Redis for the
+	 * next start (upgrade, restart) or a takeover. */
+	mg_sessions_on_delete(sessions, NULL, NULL);
 	mg_sessions_destroy(sessions);
+	if (state) {
+		mg_state_flush(state, 2000);
+		mg_state_close(state);
+	}
 	while (mg_dp_control_poll(dp))
 		;
 	mg_dp_destroy(dp);

@@ -303,6 +303,12 @@ void mg_dp_stop(struct mg_dataplane *dp)
 
 struct mg_leg *mg_dp_leg_alloc(struct mg_dataplane *dp, unsigned iface, int worker)
 {
+	return mg_dp_leg_alloc_at(dp, iface, worker, 0);
+}
+
+struct mg_leg *mg_dp_leg_alloc_at(struct mg_dataplane *dp, unsigned iface, int worker,
+				  uint16_t rtp_port)
+{
 	if (iface >= dp->n_ifaces)
 		return NULL;
 	struct mg_iface *ifc = &dp->ifaces[iface];
@@ -320,14 +326,25 @@ struct mg_leg *mg_dp_leg_alloc(struct mg_dataplane *dp, unsigned iface, int work
 	struct mg_leg *leg = rte_zmalloc("mg_leg", sizeof(*leg), RTE_CACHE_LINE_SIZE);
 	if (!leg)
 		return NULL;
-	/* Round-robin through the range so a just-freed port is not reused at once
-	 * (late packets of the old call must not reach the new one). */
-	uint32_t p = ifc->pair_cursor;
-	while (ifc->pair_used[p])
-		p = (p + 1) % ifc->n_pairs;
+	uint32_t p;
+	if (rtp_port) {
+		/* a restored session gets its ports back */
+		p = (uint32_t)(rtp_port - dp->profile.port_min) / 2;
+		if (rtp_port < dp->profile.port_min || (rtp_port & 1) || p >= ifc->n_pairs ||
+		    ifc->pair_used[p]) {
+			rte_free(leg);
+			return NULL;
+		}
+	} else {
+		/* Round-robin through the range so a just-freed port is not reused at
+		 * once (late packets of the old call must not reach the new one). */
+		p = ifc->pair_cursor;
+		while (ifc->pair_used[p])
+			p = (p + 1) % ifc->n_pairs;
+		ifc->pair_cursor = (p + 1) % ifc->n_pairs;
+	}
 	ifc->pair_used[p] = 1;
 	ifc->pairs_free--;
-	ifc->pair_cursor = (p + 1) % ifc->n_pairs;
 	leg->iface = (uint8_t)iface;
 	leg->worker = (uint8_t)worker;
 	leg->rtp_port = (uint16_t)(dp->profile.port_min + 2 * p);

@@ -62,6 +62,12 @@ struct mg_leg_stats {
 	uint64_t last_rx_tsc; /* TSC of the last accepted packet (0: none yet) */
 };
 
+struct mg_latch {
+	struct mg_endpoint addr;
+	struct mg_mac mac; /* L2 source of the latched packets: next hop back to them */
+	bool latched;
+};
+
 /* Configuration of a leg that the control lcore sets; the worker copies it in when
  * applying a command, so the control lcore never writes a published leg. */
 struct mg_leg_cfg {
@@ -76,12 +82,9 @@ struct mg_leg_cfg {
 	mg_srtp_ctx *srtp_in, *srtp_out;
 	bool block_media; /* drop what this leg's remote sends */
 	bool relatch;	  /* forget latched addresses (new SDP address) */
-};
-
-struct mg_latch {
-	struct mg_endpoint addr;
-	struct mg_mac mac; /* L2 source of the latched packets: next hop back to them */
-	bool latched;
+	/* restore latched addresses saved before a restart (set once, at publication) */
+	bool restore_latch;
+	struct mg_latch saved_rtp_latch, saved_rtcp_latch;
 };
 
 struct mg_leg {
@@ -157,6 +160,10 @@ unsigned mg_dp_control_poll(struct mg_dataplane *dp);
 /* Allocates a leg with a free even/odd port pair on `iface`, owned by `worker`
  * (-1: the least loaded worker); not yet visible to the data path. */
 struct mg_leg *mg_dp_leg_alloc(struct mg_dataplane *dp, unsigned iface, int worker);
+/* The same with a given RTP port (restore after a restart or takeover); NULL when that
+ * pair is outside the range or taken. */
+struct mg_leg *mg_dp_leg_alloc_at(struct mg_dataplane *dp, unsigned iface, int worker,
+				  uint16_t rtp_port);
 /* Two legs relay to each other; both must share a worker. */
 int mg_dp_leg_pair(struct mg_leg *a, struct mg_leg *b);
 /* Publishes a leg (with its initial cfg) to its worker. */

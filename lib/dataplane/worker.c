@@ -48,6 +48,11 @@ static void apply_cfg(struct mg_dataplane *dp, struct mg_leg *leg, const struct 
 	if (leg->cfg.srtp_out != cfg->srtp_out)
 		retire_ctx(dp, leg->cfg.srtp_out);
 	leg->cfg = *cfg;
+	if (cfg->restore_latch) {
+		leg->rtp_latch = cfg->saved_rtp_latch;
+		leg->rtcp_latch = cfg->saved_rtcp_latch;
+	}
+	leg->cfg.restore_latch = false;
 	if (cfg->relatch) {
 		leg->rtp_latch.latched = false;
 		leg->rtcp_latch.latched = false;

@@ -34,6 +34,7 @@ void mg_profile_defaults(struct mg_profile *p)
 	p->ng_allow[0] = (struct mg_cidr){.net = 0x7f000000, .len = 8};
 	p->n_ng_allow = 1;
 	p->telemetry = true;
+	snprintf(p->state_prefix, sizeof(p->state_prefix), "mg:default:");
 }
 
 static int parse_uint(const char *v, unsigned long max, unsigned long *out)
@@ -307,6 +308,22 @@ static int set_key(struct mg_profile *p, const char *section, const char *key, c
 		} else {
 			return fail(err, line, field, "unknown key");
 		}
+	} else if (!strcmp(section, "state")) {
+		char *dst = !strcmp(key, "redis")      ? p->state_redis
+			    : !strcmp(key, "prefix")   ? p->state_prefix
+			    : !strcmp(key, "takeover") ? p->state_takeover
+						       : NULL;
+		if (!dst)
+			return fail(err, line, field, "unknown key");
+		if (strlen(value) >= 64 || strchr(value, ' ') || strchr(value, '*'))
+			return FIELD_FAIL(
+			    "expected a value without spaces or '*', up to 63 characters");
+		if (dst == p->state_redis && *value) {
+			const char *colon = strrchr(value, ':');
+			if (!colon || colon == value || parse_uint(colon + 1, 65535, &x) < 0 || !x)
+				return FIELD_FAIL("expected host:port");
+		}
+		snprintf(dst, 64, "%s", value);
 	} else {
 		return fail(err, line, section, "unknown section");
 	}

@@ -67,8 +67,12 @@ struct mg_profile {
 	int n_ng_allow;
 	struct mg_cidr ng_allow[MG_MAX_ALLOW];
 	bool telemetry;
-	char prometheus_listen[64];   /* "addr:port" of the Prometheus exporter; "" = off */
-	char telemetry_group[32]; /* group that may use the telemetry socket ("" = root only) */
+	char prometheus_listen[64]; /* "addr:port" of the Prometheus exporter; "" = off */
+	char telemetry_group[32];   /* group that may use the telemetry socket ("" = root only) */
+	/* session state in Redis; state_redis "" = off (all three 64 bytes) */
+	char state_redis[64];	 /* "host:port" */
+	char state_prefix[64];	 /* key prefix of this appliance, e.g. "mg:appliance-1:" */
+	char state_takeover[64]; /* another appliance's prefix whose sessions to take over */
 };
 
 /* Error description: line number (0 when not tied to a line), field, reason. */

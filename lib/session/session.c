@@ -11,7 +11,16 @@ struct mg_sessions {
 	struct mg_call *head, *tail;
 	unsigned count;
 	pthread_mutex_t lock;
+	void (*on_delete)(void *arg, const struct mg_call *c);
+	void *on_delete_arg;
 };
+
+void mg_sessions_on_delete(struct mg_sessions *s, void (*fn)(void *arg, const struct mg_call *c),
+			   void *arg)
+{
+	s->on_delete = fn;
+	s->on_delete_arg = arg;
+}
 
 static uint64_t hash_str(const char *s)
 {
@@ -104,6 +113,8 @@ int mg_call_side_of(const struct mg_call *c, const char *tag)
 
 void mg_call_delete(struct mg_sessions *s, struct mg_call *c)
 {
+	if (s->on_delete)
+		s->on_delete(s->on_delete_arg, c);
 	mg_sessions_lock(s);
 	struct mg_call **pp = &s->buckets[hash_str(c->call_id) % s->n_buckets];
 	while (*pp && *pp != c)
@@ -144,13 +155,19 @@ struct mg_side_crypto *mg_media_crypto(struct mg_media *m, int side)
 
 int mg_call_media_ensure(struct mg_sessions *s, struct mg_call *c, unsigned i)
 {
+	return mg_call_media_ensure_at(s, c, i, 0, 0);
+}
+
+int mg_call_media_ensure_at(struct mg_sessions *s, struct mg_call *c, unsigned i, uint16_t port0,
+			    uint16_t port1)
+{
 	if (i >= MG_CALL_MAX_MEDIA)
 		return -1;
 	struct mg_media *m = &c->media[i];
 	if (m->leg[0] && m->leg[1])
 		return 0;
-	struct mg_leg *a = mg_dp_leg_alloc(s->dp, c->iface[0], -1);
-	struct mg_leg *b = a ? mg_dp_leg_alloc(s->dp, c->iface[1], a->worker) : NULL;
+	struct mg_leg *a = mg_dp_leg_alloc_at(s->dp, c->iface[0], -1, port0);
+	struct mg_leg *b = a ? mg_dp_leg_alloc_at(s->dp, c->iface[1], a->worker, port1) : NULL;
 	if (!a || !b) {
 		if (a)
 			mg_dp_leg_release(s->dp, a);
@@ -176,6 +193,8 @@ int mg_call_configure(struct mg_sessions *s, struct mg_call *c, unsigned i, int 
 		return -1;
 	m->cfg[side] = *cfg;
 	m->cfg[side].relatch = false;
+	m->cfg[side].restore_latch = false;
+	c->state_dirty = true;
 	if (leg->published)
 		return mg_dp_leg_update(s->dp, leg, cfg);
 	return mg_dp_leg_publish(s->dp, leg, cfg);

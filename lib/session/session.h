@@ -55,6 +55,8 @@ struct mg_call {
 	struct mg_media media[MG_CALL_MAX_MEDIA];
 	time_t created, last_signal;
 	bool answered;
+	bool state_dirty;    /* changed since last written to the state store */
+	uint64_t state_hash; /* of the last snapshot written */
 	struct mg_call *hash_next;
 	struct mg_call *list_next, *list_prev;
 };
@@ -63,6 +65,10 @@ struct mg_sessions;
 
 struct mg_sessions *mg_sessions_create(struct mg_dataplane *dp, unsigned buckets);
 void mg_sessions_destroy(struct mg_sessions *s);
+
+/* Called (control lcore) when a call is deleted, before it is freed. */
+void mg_sessions_on_delete(struct mg_sessions *s, void (*fn)(void *arg, const struct mg_call *c),
+			   void *arg);
 
 /* Serialises the control lcore with the telemetry thread. */
 void mg_sessions_lock(struct mg_sessions *s);
@@ -79,6 +85,9 @@ void mg_call_delete(struct mg_sessions *s, struct mg_call *c);
 /* Ensures media section `i` has its two legs (allocating and pairing them on the
  * sides' interfaces); returns 0 or -1 when no port pair is free. */
 int mg_call_media_ensure(struct mg_sessions *s, struct mg_call *c, unsigned i);
+/* The same, with the two legs' RTP ports given (restore); -1 if a pair is taken. */
+int mg_call_media_ensure_at(struct mg_sessions *s, struct mg_call *c, unsigned i, uint16_t port0,
+			    uint16_t port1);
 /* Publishes (first time) or updates the configuration of one side's leg. */
 int mg_call_configure(struct mg_sessions *s, struct mg_call *c, unsigned i, int side,
 		      const struct mg_leg_cfg *cfg);
@@ -94,6 +103,29 @@ struct mg_dataplane *mg_sessions_dataplane(struct mg_sessions *s);
 
 /* Deletes calls whose every leg has been idle longer than `timeout_s`; returns how many. */
 unsigned mg_sessions_expire(struct mg_sessions *s, double timeout_s);
+
+/* Session state snapshots (lib/session/session_state.c): a call as a bencoded blob
+ * with its tags, interfaces, contact keys, ports, SDP and latched addresses, and back.
+ * SRTP keys are not in the blob yet: a restored SRTP leg has no key and drops what it
+ * cannot protect or authenticate (srtp_no_key) until re-negotiated; never plaintext.
+ * mg_call_encode returns the length, or 0 when cap is too small. */
+size_t mg_call_encode(const struct mg_call *c, char *buf, size_t cap);
+/* Recreates a call from a blob on the same ports, publishes its legs with their latched
+ * addresses. Returns 0, or -1 with err filled (malformed blob, port taken, ...). */
+int mg_call_restore(struct mg_sessions *s, const char *blob, size_t len, char *err, size_t errlen);
+
+/* State store glue (lib/session/session_persist.c). */
+struct mg_state;
+struct mg_state_config;
+/* Deleting a call deletes its snapshot from the store. */
+void mg_sessions_attach_state(struct mg_sessions *s, struct mg_state *st);
+/* Writes changed calls (all: every call whose snapshot differs from the last written,
+ * e.g. a new latch; otherwise only those marked dirty by signalling). */
+unsigned mg_sessions_persist(struct mg_sessions *s, struct mg_state *st, bool all);
+/* Restores every call stored under cfg->prefix; returns how many, *failed those that
+ * could not be (err: the first reason), or -1 when the store cannot be read. */
+long mg_sessions_restore(struct mg_sessions *s, const struct mg_state_config *cfg, long *failed,
+			 char *err, size_t errlen);
 
 /* Totals over both legs of a call. */
 void mg_call_totals(const struct mg_call *c, struct mg_leg_stats *out);

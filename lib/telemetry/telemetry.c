@@ -116,6 +116,17 @@ void mg_metrics_totals(const struct mg_telemetry_ctx *c, mg_metric_fn emit, void
 	emit(arg, "neighbor_held_dropped", cs.neighbor_held_dropped, false);
 	emit(arg, "control_tx_drops", cs.tx_drops, false);
 	emit(arg, "nic_rx_missed", cs.rx_missed, false);
+	if (c->state) {
+		struct mg_state_stats ss;
+		mg_state_get_stats(c->state, &ss);
+		emit(arg, "state_connected", ss.connected, true);
+		emit(arg, "state_pending", ss.pending, true);
+		emit(arg, "state_written", ss.written, false);
+		emit(arg, "state_coalesced", ss.coalesced, false);
+		emit(arg, "state_refused_full", ss.refused_full, false);
+		emit(arg, "state_errors", ss.errors, false);
+		emit(arg, "state_reconnects", ss.reconnects, false);
+	}
 	if (c->ng) {
 		struct mg_ng_stats ns;
 		mg_ng_get_stats(c->ng, &ns);

@@ -5,6 +5,7 @@
 #define MG_TELEMETRY_H
 
 #include "ng.h"
+#include "state.h"
 #include "session.h"
 
 struct mg_telemetry_ctx {
@@ -12,6 +13,7 @@ struct mg_telemetry_ctx {
 	struct mg_sessions *sessions;
 	struct mg_ng *ng;
 	const char *profile_name;
+	struct mg_state *state; /* NULL when state.redis is off */
 };
 
 /* Registers every /mediagate/... command; returns 0 or -1. */

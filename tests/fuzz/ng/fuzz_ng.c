@@ -17,6 +17,14 @@ static struct mg_sessions *sessions;
 static struct mg_ng *ng;
 static struct mg_profile profile;
 
+/* the fixture lives as long as the process: free it so LeakSanitizer sees no leak */
+static void teardown(void)
+{
+	mg_ng_destroy(ng);
+	mg_sessions_destroy(sessions);
+	mg_dp_destroy(dp);
+}
+
 int LLVMFuzzerInitialize(int *argc, char ***argv)
 {
 	(void)argc;
@@ -41,6 +49,7 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
 	ng = sessions ? mg_ng_create(sessions, &profile) : NULL;
 	if (!ng)
 		abort();
+	atexit(teardown);
 	return 0;
 }
 

@@ -1,0 +1,98 @@
+/* Sessions in the state store: restore at start-up, write what changed, delete what
+ * ended. Control lcore only; the store's writer thread does the network I/O. */
+#include <stdio.h>
+#include <string.h>
+
+#include "session.h"
+#include "state.h"
+
+static uint64_t fnv(const char *p, size_t n)
+{
+	uint64_t h = 1469598103934665603ull;
+	for (size_t i = 0; i < n; i++)
+		h = (h ^ (uint8_t)p[i]) * 1099511628211ull;
+	return h;
+}
+
+static void key_of(const char *call_id, char *out, size_t cap)
+{
+	snprintf(out, cap, "call:%s", call_id);
+}
+
+static void on_delete(void *arg, const struct mg_call *c)
+{
+	char key[MG_CALL_ID_MAX + 8];
+	key_of(c->call_id, key, sizeof(key));
+	mg_state_del(arg, key);
+}
+
+void mg_sessions_attach_state(struct mg_sessions *s, struct mg_state *st)
+{
+	mg_sessions_on_delete(s, on_delete, st);
+}
+
+unsigned mg_sessions_persist(struct mg_sessions *s, struct mg_state *st, bool all)
+{
+	static char blob[32768];
+	unsigned written = 0;
+	for (struct mg_call *c = mg_call_first(s); c; c = mg_call_next(c)) {
+		if (!all && !c->state_dirty)
+			continue;
+		size_t n = mg_call_encode(c, blob, sizeof(blob));
+		if (!n)
+			continue;
+		uint64_t h = fnv(blob, n);
+		/* a checkpoint pass only writes calls whose snapshot changed (latching) */
+		if (h != c->state_hash) {
+			char key[MG_CALL_ID_MAX + 8];
+			key_of(c->call_id, key, sizeof(key));
+			if (mg_state_put(st, key, blob, n) == 0) {
+				c->state_hash = h;
+				written++;
+			} else {
+				continue; /* store full: stays dirty, retried next pass */
+			}
+		}
+		c->state_dirty = false;
+	}
+	return written;
+}
+
+struct restore_ctx {
+	struct mg_sessions *s;
+	long restored, failed;
+	char first_error[400];
+};
+
+static int restore_one(void *arg, const char *key, const void *val, size_t len)
+{
+	struct restore_ctx *r = arg;
+	char err[160];
+	if (strncmp(key, "call:", 5) != 0)
+		return 0;
+	if (mg_call_restore(r->s, val, len, err, sizeof(err)) == 0) {
+		/* written back under this appliance's prefix by the next persist pass */
+		struct mg_call *c = mg_call_find(r->s, key + 5);
+		if (c)
+			c->state_dirty = true;
+		r->restored++;
+	} else {
+		if (!r->failed)
+			snprintf(r->first_error, sizeof(r->first_error), "%.200s: %s", key, err);
+		r->failed++;
+	}
+	return 0;
+}
+
+long mg_sessions_restore(struct mg_sessions *s, const struct mg_state_config *cfg, long *failed,
+			 char *err, size_t errlen)
+{
+	struct restore_ctx r = {.s = s};
+	long n = mg_state_load(cfg, restore_one, &r, err, errlen);
+	if (n < 0)
+		return -1;
+	*failed = r.failed;
+	if (r.failed)
+		snprintf(err, errlen, "%s", r.first_error);
+	return r.restored;
+}
