@@ -176,6 +176,37 @@ static void test_profiles(void)
 		      strcmp(pf, mg_dtls_ctx_fingerprint(ctx_a)) == 0);
 		free_link(&l);
 	}
+	/* the remote a=fingerprint may use sha-384 or sha-512 (computed here with OpenSSL) */
+	for (int h = 0; h < 2; h++) {
+		static char cert_pem[4096], key_pem[4096];
+		mg_dtls_ctx_export_pem(ctx_b, cert_pem, sizeof(cert_pem), key_pem, sizeof(key_pem));
+		OPENSSL_cleanse(key_pem, sizeof(key_pem));
+		BIO *bio = BIO_new_mem_buf(cert_pem, -1);
+		X509 *x = PEM_read_bio_X509(bio, NULL, NULL, NULL);
+		BIO_free(bio);
+		struct mg_dtls_fingerprint big = {.hash = h ? MG_DTLS_HASH_SHA512
+							    : MG_DTLS_HASH_SHA384};
+		unsigned bl = 0;
+		X509_digest(x, h ? EVP_sha512() : EVP_sha384(), big.value, &bl);
+		big.len = (uint8_t)bl;
+		X509_free(x);
+		char text[256];
+		CHECK(mg_dtls_fingerprint_format(&big, text, sizeof(text)) == 0);
+		struct mg_dtls_fingerprint parsed;
+		CHECK(mg_dtls_fingerprint_parse(text, strlen(text), &parsed) == 0 &&
+		      parsed.len == (h ? 64 : 48));
+		struct mg_dtls_config ca, cb;
+		struct mg_dtls_fingerprint fa, fb;
+		default_configs(&ca, &cb, &fa, &fb);
+		ca.remote_fingerprint = &parsed;
+		struct link l;
+		make_link(&l, &ca, &cb);
+		run(&l, 5000000000ull);
+		printf("remote fingerprint %.7s: client %s\n", text,
+		       mg_dtls_state_str(mg_dtls_state(l.a)));
+		CHECK_EQ_INT(mg_dtls_state(l.a), MG_DTLS_STATE_CONNECTED);
+		free_link(&l);
+	}
 	/* default preference on both sides: AEAD_AES_128_GCM; server order wins over client's */
 	struct mg_dtls_config ca, cb;
 	struct mg_dtls_fingerprint fa, fb;

@@ -304,6 +304,26 @@ static void test_responder(void)
 	n = make_req(req, sizeof(req), OPTS(.username = "mgUf:"), tid);
 	mg_stun_ice_respond(req, n, &c, &src6, 7, out, sizeof(out), &res, NULL);
 	CHECK_EQ_INT(res.reason, MG_STUN_R_BAD_USERNAME);
+	/* MESSAGE-INTEGRITY followed by MESSAGE-INTEGRITY-SHA256 (RFC 8489 order): the SHA-1 one is
+	 * checked, the SHA-256 one ignored */
+	{
+		struct mg_stun_builder b;
+		uint8_t fake[32] = {0};
+		for (int i = 0; i < 12; i++)
+			tid[i] = (uint8_t)i;
+		mg_stun_build_init(&b, req, sizeof(req), MG_STUN_METHOD_BINDING,
+				   MG_STUN_CLASS_REQUEST, tid);
+		mg_stun_build_attr(&b, MG_STUN_ATTR_USERNAME, "mgUf:Br0wser+", 13);
+		mg_stun_build_u32(&b, MG_STUN_ATTR_PRIORITY, 1);
+		mg_stun_build_u64(&b, MG_STUN_ATTR_ICE_CONTROLLING, 2);
+		mg_stun_build_integrity(&b, (const uint8_t *)L_PWD, strlen(L_PWD));
+		mg_stun_build_attr(&b, MG_STUN_ATTR_MESSAGE_INTEGRITY_SHA256, fake, 32);
+		mg_stun_build_fingerprint(&b);
+		n = mg_stun_build_finish(&b);
+		struct mg_stun_ice_creds c2 = creds();
+		mg_stun_ice_respond(req, n, &c2, &src6, 7, out, sizeof(out), &res, NULL);
+		CHECK_EQ_INT(res.action, MG_STUN_ICE_SUCCESS);
+	}
 	/* output buffer too small: refused, nothing written past it */
 	n = make_req(req, sizeof(req), OPTS(.goog = 0), tid);
 	mg_stun_ice_respond(req, n, &c, &src6, 7, out, 64, &res, NULL);
