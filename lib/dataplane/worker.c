@@ -308,6 +308,15 @@ static void stage_send(struct mg_dataplane *dp, struct mg_worker *w, struct in_f
 	/* The payload stays where it is; drop the old headers (and any Ethernet padding
 	 * or SRTP trailer change) and write new ones in front. */
 	uint16_t plen = (uint16_t)f->len;
+	const struct mg_pkt_info *in = &f->meta->info;
+	/* An unchanged payload (plain relay) keeps its checksum, adjusted for the new
+	 * addresses and ports (RFC 1624) instead of summing the payload again. */
+	uint16_t old_csum = 0;
+	bool same_payload = !f->leg->cfg.srtp && !peer->cfg.srtp && plen == in->payload_len;
+	if (same_payload) {
+		const uint8_t *udp = rte_pktmbuf_mtod_offset(m, const uint8_t *, in->l4_off);
+		old_csum = (uint16_t)(udp[6] << 8 | udp[7]);
+	}
 	rte_pktmbuf_adj(m, f->meta->info.payload_off);
 	m->data_len = plen;
 	m->pkt_len = plen;
@@ -326,7 +335,16 @@ static void stage_send(struct mg_dataplane *dp, struct mg_worker *w, struct in_f
 	t.tos = 0xb8; /* DSCP EF: voice */
 	if (unlikely(held))
 		memset(t.dst_mac.b, 0, sizeof(t.dst_mac.b));
-	mg_net_build_udp(frame, &t, plen, peer->ip_id++, false);
+	if (same_payload && old_csum) {
+		mg_net_build_udp(frame, &t, plen, peer->ip_id++, true);
+		uint16_t c =
+		    mg_udp_csum_update(old_csum, in->src_ip, in->dst_ip, in->src_port, in->dst_port,
+				       t.src_ip, t.dst_ip, t.src_port, t.dst_port);
+		frame[MG_ETH_HDR_LEN + MG_IPV4_HDR_LEN + 6] = (uint8_t)(c >> 8);
+		frame[MG_ETH_HDR_LEN + MG_IPV4_HDR_LEN + 7] = (uint8_t)c;
+	} else {
+		mg_net_build_udp(frame, &t, plen, peer->ip_id++, false);
+	}
 	m->ol_flags = 0;
 	if (f->rtcp) {
 		peer->stats.rtcp_out_pkts++;

@@ -49,24 +49,41 @@ static inline void wr32(uint8_t *p, uint32_t v)
 
 uint32_t mg_csum_partial(const void *data, size_t len, uint32_t sum)
 {
+	/* RFC 1071: the one's complement sum does not depend on byte order, so add the
+	 * data as native 32-bit words into a 64-bit accumulator and swap the folded
+	 * 16-bit result once at the end (x86 is little-endian). */
 	const uint8_t *p = data;
-	uint64_t acc = sum;
-	/* 16-bit big-endian words; the order of additions does not matter (RFC 1071). */
-	while (len >= 8) {
-		acc += (uint32_t)rd16(p) + rd16(p + 2) + rd16(p + 4) + rd16(p + 6);
-		p += 8;
-		len -= 8;
+	uint64_t acc = 0;
+	while (len >= 16) {
+		uint32_t w[4];
+		memcpy(w, p, 16);
+		acc += (uint64_t)w[0] + w[1] + w[2] + w[3];
+		p += 16;
+		len -= 16;
 	}
-	while (len >= 2) {
-		acc += rd16(p);
+	while (len >= 4) {
+		uint32_t w;
+		memcpy(&w, p, 4);
+		acc += w;
+		p += 4;
+		len -= 4;
+	}
+	if (len >= 2) {
+		uint16_t w;
+		memcpy(&w, p, 2);
+		acc += w;
 		p += 2;
 		len -= 2;
 	}
 	if (len)
-		acc += (uint32_t)p[0] << 8;
-	while (acc >> 32)
-		acc = (acc & 0xffffffff) + (acc >> 32);
-	return (uint32_t)acc;
+		acc += *p; /* the odd byte is the high byte of a big-endian word: low in native */
+	while (acc >> 16)
+		acc = (acc & 0xffff) + (acc >> 16);
+	uint32_t be = (uint32_t)(((acc & 0xff) << 8) | (acc >> 8));
+	uint64_t total = (uint64_t)be + sum;
+	while (total >> 32)
+		total = (total & 0xffffffff) + (total >> 32);
+	return (uint32_t)total;
 }
 
 uint16_t mg_csum_fold(uint32_t sum)
@@ -201,6 +218,22 @@ void mg_net_build_udp(uint8_t *f, const struct mg_udp_tuple *t, uint16_t payload
 	wr16(udp + 6, 0);
 	if (!udp_csum_offload)
 		wr16(udp + 6, mg_udp_csum(t->src_ip, t->dst_ip, udp, udp_len));
+}
+
+uint16_t mg_udp_csum_update(uint16_t old_csum, uint32_t old_src, uint32_t old_dst,
+			    uint16_t old_sport, uint16_t old_dport, uint32_t new_src,
+			    uint32_t new_dst, uint16_t new_sport, uint16_t new_dport)
+{
+	/* RFC 1624 eqn. 3: HC' = ~(~HC + ~m + m') over each changed 16-bit word */
+	uint32_t sum = (uint16_t)~old_csum;
+	const uint16_t old_w[6] = {old_src >> 16,    old_src & 0xffff, old_dst >> 16,
+				   old_dst & 0xffff, old_sport,	       old_dport};
+	const uint16_t new_w[6] = {new_src >> 16,    new_src & 0xffff, new_dst >> 16,
+				   new_dst & 0xffff, new_sport,	       new_dport};
+	for (int i = 0; i < 6; i++)
+		sum += (uint16_t)~old_w[i] + (uint32_t)new_w[i];
+	uint16_t c = mg_csum_fold(sum);
+	return c == 0 ? 0xffff : c;
 }
 
 int mg_arp_parse(const uint8_t *f, size_t len, struct mg_arp *arp)

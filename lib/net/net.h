@@ -82,6 +82,13 @@ uint16_t mg_ipv4_hdr_csum(const uint8_t *ip_hdr);
  * udp_len includes it); returns the value to store (0 is sent as 0xffff). */
 uint16_t mg_udp_csum(uint32_t src_ip, uint32_t dst_ip, const uint8_t *udp, size_t udp_len);
 
+/* A UDP checksum after only the addresses and ports changed (relaying an unchanged
+ * payload), from the old checksum, without reading the payload (RFC 1624). The old
+ * checksum must not be 0 ("none"). */
+uint16_t mg_udp_csum_update(uint16_t old_csum, uint32_t old_src, uint32_t old_dst,
+			    uint16_t old_sport, uint16_t old_dport, uint32_t new_src,
+			    uint32_t new_dst, uint16_t new_sport, uint16_t new_dport);
+
 /* Writes Ethernet + IPv4 + UDP headers in front of a payload that already sits at
  * frame + MG_ETH_IP_UDP_LEN; computes both checksums unless udp_csum_offload. */
 struct mg_udp_tuple {

@@ -149,6 +149,44 @@ static void test_drops(void)
 		CHECK(strcmp(mg_net_verdict_name((enum mg_net_verdict)v), "unknown") != 0);
 }
 
+/* The incremental checksum equals a full recomputation for any payload and rewrite. */
+static void test_csum_update(void)
+{
+	srand(11);
+	for (int round = 0; round < 2000; round++) {
+		uint8_t f[256], g[256];
+		char payload[200];
+		uint16_t plen = (uint16_t)(rand() % 200);
+		for (int i = 0; i < plen; i++)
+			payload[i] = (char)rand();
+		struct mg_udp_tuple t = {.src_mac = mac_a,
+					 .dst_mac = mac_b,
+					 .ttl = 64,
+					 .src_ip = (uint32_t)rand() << 1,
+					 .dst_ip = (uint32_t)rand(),
+					 .src_port = (uint16_t)rand(),
+					 .dst_port = (uint16_t)rand()};
+		memcpy(f + MG_ETH_IP_UDP_LEN, payload, plen);
+		mg_net_build_udp(f, &t, plen, 1, false);
+		const uint8_t *udp = f + MG_ETH_HDR_LEN + MG_IPV4_HDR_LEN;
+		uint16_t old = (uint16_t)(udp[6] << 8 | udp[7]);
+		struct mg_udp_tuple u = t;
+		u.src_ip = (uint32_t)rand() << 3;
+		u.dst_ip = (uint32_t)rand() ^ 0x5a5a;
+		u.src_port = (uint16_t)rand();
+		u.dst_port = (uint16_t)rand();
+		memcpy(g + MG_ETH_IP_UDP_LEN, payload, plen);
+		mg_net_build_udp(g, &u, plen, 1, false);
+		const uint8_t *udp2 = g + MG_ETH_HDR_LEN + MG_IPV4_HDR_LEN;
+		uint16_t want = (uint16_t)(udp2[6] << 8 | udp2[7]);
+		uint16_t got = mg_udp_csum_update(old, t.src_ip, t.dst_ip, t.src_port, t.dst_port,
+						  u.src_ip, u.dst_ip, u.src_port, u.dst_port);
+		if (got != want)
+			fprintf(stderr, "round %d: %04x != %04x\n", round, got, want);
+		CHECK_EQ_INT(got, want);
+	}
+}
+
 static void test_arp(void)
 {
 	uint8_t f[64];
@@ -234,6 +272,7 @@ int main(void)
 	test_checksum();
 	test_udp_roundtrip();
 	test_drops();
+	test_csum_update();
 	test_arp();
 	test_icmp();
 	test_text();
