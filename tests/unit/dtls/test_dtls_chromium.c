@@ -6,6 +6,8 @@
  *   Chromium's a=fingerprint from its offer; Chromium offers DTLS 1.3 first, 1.2 must result;
  * - the exported rx keys go into a lib/srtp context and Chromium's SRTP/SRTCP must authenticate;
  * - Chromium's getStats must agree (dtlsState connected, tlsVersion FEFD, the same SRTP cipher).
+ * Both roles: a=setup:passive (Chromium is the DTLS client, offering 1.3 first) and
+ * a=setup:active (our mg_dtls client against Chromium's BoringSSL server).
  * usage: test_dtls_chromium <chromium_interop.js> <node_modules dir holding playwright-core>
  * Exit 77 (skip) without /usr/bin/chromium, node or playwright-core (integration installs them). */
 #include <arpa/inet.h>
@@ -41,20 +43,17 @@ static int exists(const char *path)
 	return stat(path, &st) == 0;
 }
 
-int main(int argc, char **argv)
+/* One call with Chromium; we_active: a=setup:active (we are the DTLS client). */
+static void run_mode(char **argv, int we_active)
 {
-	if (argc < 3)
-		return 2;
-	char pw_dir[1024];
-	snprintf(pw_dir, sizeof(pw_dir), "%s/playwright-core", argv[2]);
-	if (!exists("/usr/bin/chromium") || system("node --version >/dev/null 2>&1") != 0 ||
-	    !exists(pw_dir)) {
-		printf("skip: needs /usr/bin/chromium, node and %s\n", pw_dir);
-		return 77;
-	}
+	printf("---- mediagate a=setup:%s (DTLS %s), Chromium DTLS %s\n",
+	       we_active ? "active" : "passive", we_active ? "client" : "server",
+	       we_active ? "server" : "client");
 	char dir[] = "/tmp/mg-dtls-chromium-XXXXXX";
-	if (!mkdtemp(dir))
-		return 1;
+	if (!mkdtemp(dir)) {
+		CHECK(0);
+		return;
+	}
 	const char *ufrag = "mgUf", *pwd = "mediagateIceLitePwd22ch";
 	mg_dtls_ctx *ctx = mg_dtls_ctx_new("mediagate-chromium-test", 2);
 	mg_srtp_engine *eng = mg_srtp_engine_create(MG_SRTP_ARCH_AUTO);
@@ -68,8 +67,11 @@ int main(int argc, char **argv)
 	snprintf(tmp, sizeof(tmp), "%s/params.json.tmp", dir);
 	snprintf(path, sizeof(path), "%s/params.json", dir);
 	FILE *f = fopen(tmp, "w");
-	fprintf(f, "{\"port\":%d,\"ufrag\":\"%s\",\"pwd\":\"%s\",\"fingerprint\":\"%s\"}\n",
-		ntohs(a.sin_port), ufrag, pwd, mg_dtls_ctx_fingerprint(ctx));
+	fprintf(f,
+		"{\"port\":%d,\"ufrag\":\"%s\",\"pwd\":\"%s\",\"fingerprint\":\"%s\","
+		"\"setup\":\"%s\"}\n",
+		ntohs(a.sin_port), ufrag, pwd, mg_dtls_ctx_fingerprint(ctx),
+		we_active ? "active" : "passive");
 	fclose(f);
 	rename(tmp, path);
 
@@ -79,7 +81,7 @@ int main(int argc, char **argv)
 	FILE *node = popen(cmd, "r");
 	CHECK(node != NULL);
 	if (!node)
-		return CHECK_DONE();
+		return;
 	int node_fd = fileno(node), node_done = 0;
 	static char node_out[65536];
 	size_t node_len = 0;
@@ -111,11 +113,13 @@ int main(int argc, char **argv)
 				       rfp);
 				creds.remote_ufrag = rufrag;
 				creds.remote_ufrag_len = strlen(rufrag);
-				struct mg_dtls_config cfg = {.role = MG_DTLS_ROLE_SERVER,
-							     .remote_fingerprint = &fp};
+				struct mg_dtls_config cfg = {
+				    .role = we_active ? MG_DTLS_ROLE_CLIENT : MG_DTLS_ROLE_SERVER,
+				    .remote_fingerprint = &fp};
 				d = mg_dtls_new(ctx, &cfg);
 				CHECK(d != NULL);
-				mg_dtls_start(d, mono_ns());
+				if (!we_active)
+					mg_dtls_start(d, mono_ns());
 			}
 		}
 		struct pollfd p[2] = {{.fd = s, .events = POLLIN},
@@ -171,6 +175,9 @@ int main(int argc, char **argv)
 					srtp_bad++;
 			}
 		}
+		/* active: the ClientHello goes out once ICE has a valid pair */
+		if (d && we_active && have_peer && mg_dtls_state(d) == MG_DTLS_STATE_NEW)
+			mg_dtls_start(d, mono_ns());
 		if (d) {
 			mg_dtls_tick(d, mono_ns());
 			int n;
@@ -196,7 +203,7 @@ int main(int argc, char **argv)
 	CHECK(nominated);
 	CHECK(d != NULL);
 	if (!d)
-		return CHECK_DONE();
+		return;
 	struct mg_dtls_counters c = mg_dtls_counters(d);
 	printf("DTLS: %s %s, version %04x, DTLS 1.3 offered: %s, profile %s, garbage %llu, "
 	       "retransmissions %llu\n",
@@ -208,18 +215,26 @@ int main(int argc, char **argv)
 	       srtp_ok, srtp_bad);
 	CHECK_EQ_INT(mg_dtls_state(d), MG_DTLS_STATE_CONNECTED);
 	CHECK_EQ_INT(mg_dtls_version(d), 0xFEFD);
-	CHECK(c.dtls13_offered == 1); /* Chromium offers DTLS 1.3 first: fallback exercised */
+	if (!we_active) /* Chromium offers DTLS 1.3 first: the fallback is exercised */
+		CHECK(c.dtls13_offered == 1);
 	CHECK_EQ_INT(refused, 0);
 	CHECK(srtp_ok >= 50);
 	CHECK_EQ_INT(srtp_bad, 0);
 	if (result && have_keys) {
 		char want[128];
-		snprintf(want, sizeof(want), "\"srtpCipher\":\"%s\"",
-			 mg_dtls_profile_name(keys.profile));
+		/* Chromium's stats name the CM profiles ..._CM_HMAC_SHA1_..; GCM ones as RFC 7714
+		 */
+		const char *name = mg_dtls_profile_name(keys.profile);
+		if (keys.profile == MG_DTLS_SRTP_AES128_CM_SHA1_80)
+			name = "SRTP_AES128_CM_HMAC_SHA1_80";
+		else if (keys.profile == MG_DTLS_SRTP_AES128_CM_SHA1_32)
+			name = "SRTP_AES128_CM_HMAC_SHA1_32";
+		snprintf(want, sizeof(want), "\"srtpCipher\":\"%s\"", name);
 		CHECK(strstr(result, "\"dtlsState\":\"connected\"") != NULL);
 		CHECK(strstr(result, "\"tlsVersion\":\"FEFD\"") != NULL);
 		CHECK(strstr(result, want) != NULL);
-		CHECK(strstr(result, "\"dtlsRole\":\"client\"") != NULL);
+		CHECK(strstr(result, we_active ? "\"dtlsRole\":\"server\""
+					       : "\"dtlsRole\":\"client\"") != NULL);
 	}
 	mg_dtls_srtp_keys_wipe(&keys);
 	mg_dtls_free(d);
@@ -230,5 +245,20 @@ int main(int argc, char **argv)
 	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", dir);
 	if (system(cmd) != 0)
 		fprintf(stderr, "could not remove %s\n", dir);
+}
+
+int main(int argc, char **argv)
+{
+	if (argc < 3)
+		return 2;
+	char pw_dir[1024];
+	snprintf(pw_dir, sizeof(pw_dir), "%s/playwright-core", argv[2]);
+	if (!exists("/usr/bin/chromium") || system("node --version >/dev/null 2>&1") != 0 ||
+	    !exists(pw_dir)) {
+		printf("skip: needs /usr/bin/chromium, node and %s\n", pw_dir);
+		return 77;
+	}
+	run_mode(argv, 0);
+	run_mode(argv, 1);
 	return CHECK_DONE();
 }
