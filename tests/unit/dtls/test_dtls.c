@@ -431,6 +431,14 @@ static void test_garbage_and_replay(void)
 	junk_records_into(l.a, mono_ns(), MG_DTLS_CT_APPLICATION_DATA, 1);
 	junk_records_into(l.b, mono_ns(), MG_DTLS_CT_HANDSHAKE, 1);
 	junk_records_into(l.b, mono_ns(), MG_DTLS_CT_ALERT, 1);
+	/* a forged plaintext (epoch 0) fatal alert after the handshake: old epoch, ignored */
+	for (int i = 0; i < 2; i++) {
+		uint8_t fatal[15] = {21, 0xFE, 0xFD,	   0, 0, 0, 0, 0,
+				     0,	 0x10, (uint8_t)i, 0, 2, 2, 40};
+		mg_dtls_input(i ? l.a : l.b, fatal, sizeof(fatal), mono_ns());
+	}
+	CHECK_EQ_INT(mg_dtls_state(l.a), MG_DTLS_STATE_CONNECTED);
+	CHECK_EQ_INT(mg_dtls_state(l.b), MG_DTLS_STATE_CONNECTED);
 	int n_log = l.n_log;
 	for (int rep = 0; rep < 2; rep++)
 		for (int i = 0; i < n_log; i++) {
