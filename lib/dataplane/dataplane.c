@@ -254,22 +254,7 @@ void mg_dp_destroy(struct mg_dataplane *dp)
 	rte_free(dp);
 }
 
-/* Announces our addresses so peers learn our MAC without asking. */
-static void send_gratuitous_arp(struct mg_dataplane *dp, unsigned i)
-{
-	struct mg_iface *ifc = &dp->ifaces[i];
-	struct rte_mbuf *m = rte_pktmbuf_alloc(dp->pool);
-	if (!m)
-		return;
-	struct mg_mac mac;
-	memcpy(mac.b, ifc->mac.addr_bytes, 6);
-	uint8_t *f = (uint8_t *)rte_pktmbuf_append(m, 60);
-	mg_arp_build(f, MG_ARP_REQUEST, &mac, ifc->cfg.address, NULL, ifc->cfg.address);
-	if (rte_eth_tx_burst(ifc->port_id, dp->control_txq, &m, 1) != 1) {
-		dp->control.tx_drops++;
-		rte_pktmbuf_free(m);
-	}
-}
+static void send_arp_request(struct mg_dataplane *dp, unsigned iface, uint32_t target);
 
 int mg_dp_start(struct mg_dataplane *dp)
 {
@@ -283,8 +268,9 @@ int mg_dp_start(struct mg_dataplane *dp)
 		}
 	}
 	dp->started = true;
+	/* gratuitous ARP: peers learn our MAC without asking */
 	for (unsigned i = 0; i < dp->n_ifaces; i++)
-		send_gratuitous_arp(dp, i);
+		send_arp_request(dp, i, dp->ifaces[i].cfg.address);
 	return 0;
 }
 
@@ -482,6 +468,20 @@ static void control_tx(struct mg_dataplane *dp, unsigned iface, struct rte_mbuf 
 	}
 }
 
+static void send_arp_request(struct mg_dataplane *dp, unsigned iface, uint32_t target)
+{
+	struct mg_iface *ifc = &dp->ifaces[iface];
+	struct rte_mbuf *m = rte_pktmbuf_alloc(dp->pool);
+	if (!m)
+		return;
+	struct mg_mac mac;
+	memcpy(mac.b, ifc->mac.addr_bytes, 6);
+	uint8_t *f = (uint8_t *)rte_pktmbuf_append(m, 60);
+	mg_arp_build(f, MG_ARP_REQUEST, &mac, ifc->cfg.address, NULL, target);
+	dp->control.arp_requests_sent++;
+	control_tx(dp, iface, m);
+}
+
 struct pending_resolve {
 	uint32_t ip;
 	uint8_t iface;
@@ -505,15 +505,7 @@ void mg_dp_resolve(struct mg_dataplane *dp, unsigned iface, uint32_t ip)
 	slot->ip = hop;
 	slot->iface = (uint8_t)iface;
 	slot->last_tsc = now;
-	struct rte_mbuf *m = rte_pktmbuf_alloc(dp->pool);
-	if (!m)
-		return;
-	struct mg_mac mac;
-	memcpy(mac.b, ifc->mac.addr_bytes, 6);
-	uint8_t *f = (uint8_t *)rte_pktmbuf_append(m, 60);
-	mg_arp_build(f, MG_ARP_REQUEST, &mac, ifc->cfg.address, NULL, hop);
-	dp->control.arp_requests_sent++;
-	control_tx(dp, iface, m);
+	send_arp_request(dp, iface, hop);
 }
 
 #define HOLD_PER_HOP 8 /* like the kernel's unresolved-neighbour queue */

@@ -965,7 +965,8 @@ static struct mg_call *call_for(struct mg_ng *ng, const struct mg_bencode_node *
 	return c;
 }
 
-static void handle_query(struct mg_ng *ng, const struct mg_bencode_node *root,
+/* query, and delete, which answers with the final figures as rtpengine does */
+static void handle_query(struct mg_ng *ng, const struct mg_bencode_node *root, bool delete,
 			 struct mg_bencode_out *out)
 {
 	struct mg_call *c = call_for(ng, root, out);
@@ -974,19 +975,8 @@ static void handle_query(struct mg_ng *ng, const struct mg_bencode_node *root,
 	begin_ok(out);
 	put_call_details(ng, out, c);
 	mg_ben_end(out);
-}
-
-static void handle_delete(struct mg_ng *ng, const struct mg_bencode_node *root,
-			  struct mg_bencode_out *out)
-{
-	struct mg_call *c = call_for(ng, root, out);
-	if (!c)
-		return;
-	/* Answer with the final figures, as rtpengine does, then free everything. */
-	begin_ok(out);
-	put_call_details(ng, out, c);
-	mg_ben_end(out);
-	mg_call_delete(ng->sessions, c);
+	if (delete)
+		mg_call_delete(ng->sessions, c);
 }
 
 static void handle_list(struct mg_ng *ng, const struct mg_bencode_node *root,
@@ -1119,10 +1109,8 @@ size_t mg_ng_handle(struct mg_ng *ng, const char *req, size_t len, char *out, si
 			handle_offer_answer(ng, root, cmd == MG_NG_ANSWER, &o);
 			break;
 		case MG_NG_DELETE:
-			handle_delete(ng, root, &o);
-			break;
 		case MG_NG_QUERY:
-			handle_query(ng, root, &o);
+			handle_query(ng, root, cmd == MG_NG_DELETE, &o);
 			break;
 		case MG_NG_LIST:
 			handle_list(ng, root, &o);

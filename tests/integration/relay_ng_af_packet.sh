@@ -7,34 +7,12 @@
 # (dpdk-telemetry.py), and the session gone after delete.
 set -euo pipefail
 root=${MG_ROOT:-$(cd "$(dirname "$0")/../.." && pwd)}
-build=${MG_BUILD:-$root/build}
-source "$root/scripts/lib/netns.sh"
-id="mgr$$"
-prefix="mgtest$$"
-ngport=$((20000 + $$ % 10000))
+source "$root/scripts/lib/mgtest.sh"
+mg_test_init r
 promport=$((ngport + 1))
-work=$(mktemp -d)
-mg_pid=""
-cleanup() {
-	[ -n "$mg_pid" ] && kill "$mg_pid" 2>/dev/null && wait "$mg_pid" 2>/dev/null
-	mg_lan_down "$id"
-	rm -rf "$work" "/var/run/dpdk/$prefix"
-}
-trap cleanup EXIT
-fail() { echo "FAIL: $*"; echo "--- mediagate log"; tail -30 "$work/mg.log"; exit 1; }
-ok() { echo "ok: $*"; }
-
 mg_lan_up "$id"
-ip netns exec "${id}core" "$build/app/mediagate/mediagate" --profile af_packet \
-	--set eal.file_prefix="$prefix" --set control.ng_listen="127.0.0.1:$ngport" \
-	--set control.prometheus_listen="127.0.0.1:$promport" >"$work/mg.log" 2>&1 &
-mg_pid=$!
-mg_wait_ng "${id}core" "$ngport" || fail "mediagate did not answer ng ping"
+mg_start --set control.prometheus_listen="127.0.0.1:$promport"
 ok "ng ping answered"
-
-NG=(ip netns exec "${id}core" timeout 5 rtpengine-ng-client --proxy-address=127.0.0.1 --proxy-port="$ngport")
-tel() { printf '%s\n' "$1" | timeout 5 dpdk-telemetry.py -f "$prefix"; }
-new_sdp_port() { sed -n '/^New SDP/,/^----->8/p' | grep -m1 -oP '^m=audio \K[0-9]+'; }
 
 # ARP + ICMP echo for mediagate's own address, from a real kernel peer
 ip netns exec "${id}a" ping -c 2 -W 1 -q 10.91.0.1 >/dev/null || fail "no ICMP echo reply from 10.91.0.1"
@@ -44,7 +22,7 @@ sdp_a=$'v=0\r\no=alice 1 1 IN IP4 10.91.0.2\r\ns=call\r\nc=IN IP4 10.91.0.2\r\nt
 sdp_b=$'v=0\r\no=bob 7 7 IN IP4 10.91.0.3\r\ns=call\r\nc=IN IP4 10.91.0.3\r\nt=0 0\r\nm=audio 5000 RTP/AVP 0 101\r\na=rtpmap:0 PCMU/8000\r\na=rtpmap:101 telephone-event/8000\r\na=sendrecv\r\n'
 "${NG[@]}" offer --call-id=call-1 --from-tag=tag-a --trust-address --replace-origin \
 	--sdp="$sdp_a" >"$work/offer.txt" || fail "offer failed"
-port_for_b=$(new_sdp_port <"$work/offer.txt")
+port_for_b=$(new_port "$work/offer.txt")
 [ -n "$port_for_b" ] || fail "no port in the rewritten offer"
 grep -q "^c=IN IP4 10.91.0.1" "$work/offer.txt" || fail "offer c= not rewritten"
 grep -q "^o=alice 1 1 IN IP4 10.91.0.1" "$work/offer.txt" || fail "replace-origin not applied"
@@ -54,7 +32,7 @@ grep -q "^a=fmtp:101 0-16" "$work/offer.txt" || fail "fmtp not kept"
 ok "offer rewritten (c=, o=, m= port $port_for_b, a=rtcp, codecs kept)"
 "${NG[@]}" answer --call-id=call-1 --from-tag=tag-a --to-tag=tag-b --trust-address \
 	--sdp="$sdp_b" >"$work/answer.txt" || fail "answer failed"
-port_for_a=$(new_sdp_port <"$work/answer.txt")
+port_for_a=$(new_port "$work/answer.txt")
 [ -n "$port_for_a" ] && [ "$port_for_a" != "$port_for_b" ] || fail "bad answer port '$port_for_a'"
 ok "answer rewritten (port $port_for_a)"
 

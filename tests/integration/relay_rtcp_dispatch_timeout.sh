@@ -7,37 +7,16 @@
 # control lcore and counted, and sessions removed after media.timeout without media.
 set -euo pipefail
 root=${MG_ROOT:-$(cd "$(dirname "$0")/../.." && pwd)}
-build=${MG_BUILD:-$root/build}
-source "$root/scripts/lib/netns.sh"
-id="mgd$$"
-prefix="mgtestd$$"
-ngport=$((20000 + ($$ + 7) % 10000))
-work=$(mktemp -d)
-mg_pid=""
-cleanup() {
-	[ -n "$mg_pid" ] && kill "$mg_pid" 2>/dev/null && wait "$mg_pid" 2>/dev/null
-	mg_lan_down "$id"
-	rm -rf "$work" "/var/run/dpdk/$prefix"
-}
-trap cleanup EXIT
-fail() { echo "FAIL: $*"; echo "--- mediagate log"; tail -30 "$work/mg.log"; exit 1; }
-ok() { echo "ok: $*"; }
-
+source "$root/scripts/lib/mgtest.sh"
+mg_test_init d
 mg_lan_up "$id"
 # Three lcores on however many CPUs there are: the two workers may share one.
 cpus=$(nproc)
 w2cpu=$((cpus > 2 ? 2 : cpus - 1))
-ip netns exec "${id}core" "$build/app/mediagate/mediagate" --profile af_packet \
-	--set eal.file_prefix="$prefix" --set control.ng_listen="127.0.0.1:$ngport" \
-	--set "eal.args=--no-huge -m 512 --no-pci --vdev=net_af_packet0,iface=mg0,qpairs=3 --lcores=0@0,1@$((cpus - 1)),2@$w2cpu" \
-	--set "lcores.workers=1,2" --set media.timeout=10 >"$work/mg.log" 2>&1 &
-mg_pid=$!
-mg_wait_ng "${id}core" "$ngport" || fail "mediagate did not answer ng ping"
+mg_start --set "eal.args=--no-huge -m 512 --no-pci --vdev=net_af_packet0,iface=mg0,qpairs=3 --lcores=0@0,1@$((cpus - 1)),2@$w2cpu" \
+	--set "lcores.workers=1,2" --set media.timeout=10
 ok "mediagate up with 2 workers"
 
-NG=(ip netns exec "${id}core" timeout 5 rtpengine-ng-client --proxy-address=127.0.0.1 --proxy-port="$ngport")
-tel() { printf '%s\n' "$1" | timeout 5 dpdk-telemetry.py -f "$prefix"; }
-new_sdp_port() { sed -n '/^New SDP/,/^----->8/p' | grep -m1 -oP '^m=audio \K[0-9]+'; }
 sdp() { # ip port mux
 	local s=$'v=0\r\no=- 1 1 IN IP4 '$1$'\r\ns=-\r\nc=IN IP4 '$1$'\r\nt=0 0\r\nm=audio '$2$' RTP/AVP 0\r\n'
 	[ "$3" = mux ] && s+=$'a=rtcp-mux\r\n'
@@ -50,8 +29,8 @@ grep -q "^a=rtcp-mux" "$work/o1" || fail "offered rtcp-mux not kept"
 "${NG[@]}" answer --call-id=mux --from-tag=a1 --to-tag=b1 --sdp="$(sdp 10.91.0.3 5000 mux)" >"$work/a1" || fail answer1
 "${NG[@]}" offer --call-id=plain --from-tag=a2 --sdp="$(sdp 10.91.0.2 4002 no)" >"$work/o2" || fail offer2
 "${NG[@]}" answer --call-id=plain --from-tag=a2 --to-tag=b2 --sdp="$(sdp 10.91.0.3 5002 no)" >"$work/a2" || fail answer2
-pb1=$(new_sdp_port <"$work/o1"); pa1=$(new_sdp_port <"$work/a1")
-pb2=$(new_sdp_port <"$work/o2"); pa2=$(new_sdp_port <"$work/a2")
+pb1=$(new_port "$work/o1"); pa1=$(new_port "$work/a1")
+pb2=$(new_port "$work/o2"); pa2=$(new_port "$work/a2")
 ok "two calls set up: mux ($pa1/$pb1), plain ($pa2/$pb2)"
 
 peer="$root/tests/tools/rtp_peer.py"

@@ -6,29 +6,10 @@
 # 440 Hz, the lavfi sine's level.
 set -euo pipefail
 root=${MG_ROOT:-$(cd "$(dirname "$0")/../.." && pwd)}
-build=${MG_BUILD:-$root/build}
-source "$root/scripts/lib/netns.sh"
-id="mgf$$"
-prefix="mgtestf$$"
-ngport=$((20000 + ($$ + 21) % 10000))
-work=$(mktemp -d)
-mg_pid=""
-cleanup() {
-	[ -n "$mg_pid" ] && kill "$mg_pid" 2>/dev/null && wait "$mg_pid" 2>/dev/null
-	mg_lan_down "$id"
-	rm -rf "$work" "/var/run/dpdk/$prefix"
-}
-trap cleanup EXIT
-fail() { echo "FAIL: $*"; tail -20 "$work/mg.log"; tail -20 "$work/rx.log" 2>/dev/null; exit 1; }
-ok() { echo "ok: $*"; }
-
+source "$root/scripts/lib/mgtest.sh"
+mg_test_init f
 mg_lan_up "$id"
-ip netns exec "${id}core" "$build/app/mediagate/mediagate" --profile af_packet \
-	--set eal.file_prefix="$prefix" --set control.ng_listen="127.0.0.1:$ngport" >"$work/mg.log" 2>&1 &
-mg_pid=$!
-mg_wait_ng "${id}core" "$ngport" || fail "mediagate did not answer ng ping"
-NG=(ip netns exec "${id}core" timeout 5 rtpengine-ng-client --proxy-address=127.0.0.1 --proxy-port="$ngport")
-new_sdp() { sed -n '/^New SDP/,/^----->8/p' "$1"; }
+mg_start
 suite=AES_CM_128_HMAC_SHA1_80
 ka=$(head -c 30 /dev/urandom | base64 -w0)
 kb=$(head -c 30 /dev/urandom | base64 -w0)

@@ -8,31 +8,10 @@
 #     keys were never negotiated gets nothing, never plaintext.
 set -euo pipefail
 root=${MG_ROOT:-$(cd "$(dirname "$0")/../.." && pwd)}
-build=${MG_BUILD:-$root/build}
-source "$root/scripts/lib/netns.sh"
-id="mgs$$"
-prefix="mgtests$$"
-ngport=$((20000 + ($$ + 13) % 10000))
-work=$(mktemp -d)
-mg_pid=""
-cleanup() {
-	[ -n "$mg_pid" ] && kill "$mg_pid" 2>/dev/null && wait "$mg_pid" 2>/dev/null
-	mg_lan_down "$id"
-	rm -rf "$work" "/var/run/dpdk/$prefix"
-}
-trap cleanup EXIT
-fail() { echo "FAIL: $*"; echo "--- mediagate log"; tail -20 "$work/mg.log"; exit 1; }
-ok() { echo "ok: $*"; }
-
+source "$root/scripts/lib/mgtest.sh"
+mg_test_init s
 mg_lan_up "$id"
-ip netns exec "${id}core" "$build/app/mediagate/mediagate" --profile af_packet \
-	--set eal.file_prefix="$prefix" --set control.ng_listen="127.0.0.1:$ngport" >"$work/mg.log" 2>&1 &
-mg_pid=$!
-mg_wait_ng "${id}core" "$ngport" || fail "mediagate did not answer ng ping"
-NG=(ip netns exec "${id}core" timeout 5 rtpengine-ng-client --proxy-address=127.0.0.1 --proxy-port="$ngport")
-tel() { printf '%s\n' "$1" | timeout 5 dpdk-telemetry.py -f "$prefix"; }
-new_sdp() { sed -n '/^New SDP/,/^----->8/p' "$1"; }
-new_port() { new_sdp "$1" | grep -m1 -oP '^m=audio \K[0-9]+'; }
+mg_start
 crypto_key() { # file tag -> base64 key||salt of that a=crypto line in the new SDP
 	new_sdp "$1" | grep -m1 -oP "^a=crypto:$2 \S+ inline:\K[A-Za-z0-9+/=]+"
 }

@@ -8,24 +8,15 @@
 #     working, and the new call reaches Redis once it is back.
 set -euo pipefail
 root=${MG_ROOT:-$(cd "$(dirname "$0")/../.." && pwd)}
-build=${MG_BUILD:-$root/build}
-source "$root/scripts/lib/netns.sh"
-id="mgt$$"
-ngport=$((20000 + ($$ + 31) % 10000))
+source "$root/scripts/lib/mgtest.sh"
+mg_test_init t
 rport=$((ngport + 1))
-work=$(mktemp -d)
-mg_pid="" redis_pid=""
-cleanup() {
-	[ -n "$mg_pid" ] && kill -9 "$mg_pid" 2>/dev/null
+redis_pid=""
+mg_cleanup_extra() {
 	[ -n "$redis_pid" ] && kill -9 "$redis_pid" 2>/dev/null
 	wait 2>/dev/null
-	mg_lan_down "$id"
-	rm -rf "$work" /var/run/dpdk/mgst$$*
+	rm -rf /var/run/dpdk/mgst$$*
 }
-trap cleanup EXIT
-fail() { echo "FAIL: $*"; tail -15 "$work"/mg*.log; exit 1; }
-ok() { echo "ok: $*"; }
-
 mg_lan_up "$id"
 RC=(ip netns exec "${id}core" redis-cli -p "$rport")
 start_redis() {
@@ -43,9 +34,7 @@ start_mg() { # log-name prefix [takeover]
 	mg_pid=$!
 	mg_wait_ng "${id}core" "$ngport" || fail "mediagate ($1) did not answer ng"
 }
-tel() { printf '%s\n' "$2" | timeout 5 dpdk-telemetry.py -f "mgst$$$1"; }
-NG=(ip netns exec "${id}core" timeout 5 rtpengine-ng-client --proxy-address=127.0.0.1 --proxy-port="$ngport")
-new_port() { sed -n '/^New SDP/,/^----->8/p' "$1" | grep -m1 -oP '^m=audio \K[0-9]+'; }
+tel_of() { printf '%s\n' "$2" | timeout 5 dpdk-telemetry.py -f "mgst$$$1"; }
 
 start_redis
 start_mg first "mg:a:"
@@ -65,15 +54,15 @@ ip netns exec "${id}b" python3 "$peer" --bind 10.91.0.3:5000 --to "10.91.0.1:$pb
 	--count 700 --interval 0.02 --linger 1 --ready "$work/b.ready" --wait "$work/a.ready" >"$work/b.json" &
 p2=$!
 sleep 2.5
-tel first "/mediagate/session,keep" >"$work/s0.json"
+tel_of first "/mediagate/session,keep" >"$work/s0.json"
 
 # 1. kill -9 and restart
 kill -9 "$mg_pid"; wait "$mg_pid" 2>/dev/null || true
 start_mg second "mg:a:"
 grep -q "restored 1 session(s) from mg:a:" "$work/mg-second.log" || fail "call not restored after kill -9"
-tel second "/mediagate/session,keep" >"$work/s1.json"
+tel_of second "/mediagate/session,keep" >"$work/s1.json"
 sleep 1.5
-tel second "/mediagate/session,keep" >"$work/s2.json"
+tel_of second "/mediagate/session,keep" >"$work/s2.json"
 python3 - "$work" <<'PY' || fail "restart check"
 import json, os, sys
 w = sys.argv[1]
@@ -97,7 +86,7 @@ for i in $(seq 1 30); do "${RC[@]}" exists "mg:b:call:keep" | grep -q 1 && break
 "${RC[@]}" exists "mg:b:call:keep" | grep -q 1 || fail "the call is not under the standby's prefix"
 "${RC[@]}" exists "mg:a:call:keep" | grep -q 0 || fail "the failed appliance's key was not removed"
 sleep 1.5
-tel standby "/mediagate/session,keep" | python3 -c '
+tel_of standby "/mediagate/session,keep" | python3 -c '
 import json, sys
 s = json.load(sys.stdin)["/mediagate/session"]
 for side in ("offerer", "answerer"):
@@ -111,9 +100,9 @@ redis_pid=""
 "${NG[@]}" offer --call-id=while-down --from-tag=x --sdp=$'v=0\r\no=- 1 1 IN IP4 10.91.0.2\r\ns=-\r\nc=IN IP4 10.91.0.2\r\nt=0 0\r\nm=audio 4100 RTP/AVP 0\r\n' >/dev/null \
 	|| fail "ng offer failed while Redis is down"
 sleep 1
-tel standby "/mediagate/session,keep" >"$work/s3.json"
+tel_of standby "/mediagate/session,keep" >"$work/s3.json"
 sleep 1
-tel standby "/mediagate/session,keep" >"$work/s4.json"
+tel_of standby "/mediagate/session,keep" >"$work/s4.json"
 python3 - "$work" <<'PY' || fail "media stopped while Redis was down"
 import json, os, sys
 w = sys.argv[1]
@@ -122,7 +111,7 @@ a, b = j("s3.json"), j("s4.json")
 for side in ("offerer", "answerer"):
     assert b[side]["rtp_out_packets"] - a[side]["rtp_out_packets"] >= 30, (side, a[side], b[side])
 PY
-tel standby /mediagate/stats | python3 -c '
+tel_of standby /mediagate/stats | python3 -c '
 import json, sys
 s = json.load(sys.stdin)["/mediagate/stats"]
 assert s["state_connected"] == 0 and s["state_pending"] >= 1, s' || fail "telemetry does not show Redis down with writes pending"

@@ -1,0 +1,55 @@
+# Common set-up of mediagate's integration tests (source it after setting $root).
+#
+#   mg_test_init TAG     names for this run (namespaces ${id}*, EAL prefix, ng port),
+#                        a scratch dir $work, cleanup on exit (mediagate, namespaces,
+#                        EAL runtime dir, and whatever the test adds to mg_cleanup_extra)
+#   mg_start [--set k=v ...]   mediagate on the af_packet profile in ${id}core, ng on
+#                        127.0.0.1:$ngport; waits until it answers ng
+#   NG=(...)             rtpengine-ng-client aimed at it
+#   tel CMD              a telemetry command through dpdk-telemetry.py
+#   new_sdp F / new_port F   the rewritten SDP / its first m=audio port from an ng-client output
+#   fail MSG / ok MSG
+build=${MG_BUILD:-$root/build}
+source "$root/scripts/lib/netns.sh"
+
+mg_cleanup_extra() { :; }
+
+mg_test_cleanup() {
+	[ -n "${mg_pid:-}" ] && kill "$mg_pid" 2>/dev/null && wait "$mg_pid" 2>/dev/null
+	mg_cleanup_extra
+	mg_lan_down "$id"
+	rm -rf "$work" "/var/run/dpdk/$prefix"
+}
+
+mg_test_init() {
+	local tag=$1 sum
+	sum=$(printf '%s' "$tag" | cksum | cut -d' ' -f1)
+	id="mg$tag$$"
+	prefix="mgtest$tag$$"
+	ngport=$((20000 + ($$ + sum) % 10000))
+	work=$(mktemp -d)
+	mg_pid=""
+	trap mg_test_cleanup EXIT
+	NG=(ip netns exec "${id}core" timeout 5 rtpengine-ng-client --proxy-address=127.0.0.1
+	    --proxy-port="$ngport")
+}
+
+fail() {
+	echo "FAIL: $*"
+	echo "--- mediagate log"
+	for log in "$work"/mg*.log; do grep -v "^EAL\|^TELEMETRY" "$log" 2>/dev/null | tail -20; done
+	exit 1
+}
+ok() { echo "ok: $*"; }
+
+mg_start() {
+	ip netns exec "${id}core" "$build/app/mediagate/mediagate" --profile af_packet \
+		--set eal.file_prefix="$prefix" --set control.ng_listen="127.0.0.1:$ngport" \
+		--set control.prometheus_listen=off "$@" >"$work/mg.log" 2>&1 &
+	mg_pid=$!
+	mg_wait_ng "${id}core" "$ngport" || fail "mediagate did not answer ng ping"
+}
+
+tel() { printf '%s\n' "$1" | timeout 5 dpdk-telemetry.py -f "$prefix"; }
+new_sdp() { sed -n '/^New SDP/,/^----->8/p' "$1"; }
+new_port() { new_sdp "$1" | grep -m1 -oP '^m=audio \K[0-9]+'; }
