@@ -137,7 +137,7 @@ int mg_dtls_fingerprint_format(const struct mg_dtls_fingerprint *fp, char *out, 
 typedef struct mg_dtls_ctx mg_dtls_ctx;
 
 /* New EC P-256 key and self-signed certificate (CN = common_name, SHA-256 signature, random
- * 128-bit serial, valid from one day ago for validity_days). NULL on failure. */
+ * 127-bit serial, valid from one day ago for validity_days). NULL on failure. */
 mg_dtls_ctx *mg_dtls_ctx_new(const char *common_name, unsigned validity_days);
 /* From a PEM certificate and PEM private key (EC P-256 only), e.g. restored state. */
 mg_dtls_ctx *mg_dtls_ctx_from_pem(const char *cert_pem, size_t cert_len, const char *key_pem,
