@@ -204,6 +204,94 @@ static inline void bench_sdp(char *out, size_t cap, unsigned id, const char *ip,
 		 id, ip, ip, port);
 }
 
+/* --- SDES (RFC 4568) for the SRTP mode: base64 and a=crypto lines, independent of lib/sdes --- */
+
+static const char bench_b64[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+
+static inline void b64_encode(const uint8_t *in, size_t n, char *out)
+{
+	size_t o = 0;
+	for (size_t i = 0; i < n; i += 3) {
+		uint32_t v = (uint32_t)in[i] << 16;
+		if (i + 1 < n)
+			v |= (uint32_t)in[i + 1] << 8;
+		if (i + 2 < n)
+			v |= in[i + 2];
+		out[o++] = bench_b64[v >> 18];
+		out[o++] = bench_b64[(v >> 12) & 63];
+		out[o++] = i + 1 < n ? bench_b64[(v >> 6) & 63] : '=';
+		out[o++] = i + 2 < n ? bench_b64[v & 63] : '=';
+	}
+	out[o] = '\0';
+}
+
+/* Decodes up to the first character that is not base64 (padding allowed); returns the
+ * number of bytes, or -1 on bad input or overflow. */
+static inline int b64_decode(const char *in, uint8_t *out, size_t cap)
+{
+	uint32_t acc = 0;
+	int bits = 0;
+	size_t o = 0;
+	for (; *in; in++) {
+		const char *c = *in ? strchr(bench_b64, *in) : NULL;
+		if (*in == '=' || !c)
+			break;
+		acc = acc << 6 | (uint32_t)(c - bench_b64);
+		bits += 6;
+		if (bits >= 8) {
+			bits -= 8;
+			if (o >= cap)
+				return -1;
+			out[o++] = (uint8_t)(acc >> bits);
+		}
+	}
+	return (int)o;
+}
+
+/* From an ng answer's SDP: the a=crypto line for `suite` (and tag `want_tag` unless it is
+ * 0). Gives its tag and the decoded key||salt. 0, or -1 when there is no such line. */
+static inline int ng_sdp_crypto(const char *msg, size_t len, const char *suite, unsigned want_tag,
+				unsigned *tag, uint8_t *key_salt, size_t cap, size_t *ks_len)
+{
+	const char *v;
+	size_t vl;
+	char sdp[8192];
+	if (ben_dict_str(msg, len, "sdp", &v, &vl) < 0 || vl >= sizeof(sdp))
+		return -1;
+	memcpy(sdp, v, vl);
+	sdp[vl] = '\0';
+	for (char *p = sdp; (p = strstr(p, "a=crypto:")); p++) {
+		unsigned t;
+		char name[64], key[256];
+		if (sscanf(p + 9, "%u %63s inline:%255[A-Za-z0-9+/=]", &t, name, key) != 3)
+			continue;
+		if (strcmp(name, suite) || (want_tag && t != want_tag))
+			continue;
+		int n = b64_decode(key, key_salt, cap);
+		if (n <= 0)
+			return -1;
+		*tag = t;
+		*ks_len = (size_t)n;
+		return 0;
+	}
+	return -1;
+}
+
+/* An SDP for an SRTP endpoint: RTP/SAVP with one a=crypto line. */
+static inline void bench_sdp_srtp(char *out, size_t cap, unsigned id, const char *ip, unsigned port,
+				  unsigned tag, const char *suite, const uint8_t *key_salt,
+				  size_t ks_len)
+{
+	char b64[128];
+	b64_encode(key_salt, ks_len, b64);
+	snprintf(out, cap,
+		 "v=0\r\no=- %u 1 IN IP4 %s\r\ns=relay-bench\r\nc=IN IP4 %s\r\nt=0 0\r\n"
+		 "m=audio %u RTP/SAVP 0 101\r\na=rtpmap:0 PCMU/8000\r\n"
+		 "a=rtpmap:101 telephone-event/8000\r\na=fmtp:101 0-16\r\na=ptime:20\r\n"
+		 "a=sendrecv\r\na=crypto:%u %s inline:%s\r\n",
+		 id, ip, ip, port, tag, suite, b64);
+}
+
 /* --- checksums (RFC 1071), written independently of lib/net --- */
 
 static inline uint32_t ref_sum(const uint8_t *p, size_t n, uint32_t s)

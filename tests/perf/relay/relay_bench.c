@@ -17,6 +17,13 @@
  * - --overload F offers F times the measured capacity at a paced rate; what does not fit
  *   into the rx ring is dropped there (a NIC's rx ring overflowing), and per-stream
  *   deliveries show that every stream keeps getting packets through.
+ * - --srtp [SUITE] (P2, issue 4): SRTP-to-SRTP re-keying. Both sides offer/answer
+ *   RTP/SAVP with an a=crypto line whose key the bench generated; mediagate's own key for
+ *   each leg is read from the SDP it returns. The generator encrypts every packet on the
+ *   fly with its own mg_srtp engine (one context per stream, bursts of 32, sequence numbers
+ *   increasing per stream as the worker's replay check requires) and the sampled relayed
+ *   packets are decrypted with mediagate's key for the receiving leg and their payload
+ *   compared. Any SRTP drop counter (auth, replay, ...) fails the run.
  *
  * Output: human-readable lines plus "REP ..." and "SUMMARY ..." lines for run.sh. Exit
  * status is non-zero when a check fails (wrong rewrite, drops, lost packets). */
@@ -44,20 +51,37 @@
 #include "ng.h"
 #include "profile.h"
 #include "session.h"
+#include "srtp.h"
 
-#define RING_NAME "relaybench" /* rte_eth_from_rings() prefixes net_ring_ */
-#define PORT_NAME "net_ring_" RING_NAME
-#define N_MBUFS	  32767
-#define GEN_BURST 32
-#define FRAME_LEN (14 + 20 + 8 + BENCH_RTP_LEN)
-#define OUR_IP	  0x0a5f0001u /* 10.95.0.1/24 */
-#define ROUTER_IP 0x0a5f00feu /* 10.95.0.254: next hop to every peer */
-#define A_NET	  0xc6120000u /* 198.18.0.0/16: offerers */
-#define B_NET	  0xc6130000u /* 198.19.0.0/16: answerers */
-#define A_PORT	  4000
-#define B_PORT	  5000
+#include <sys/random.h>
+
+#define RING_NAME      "relaybench" /* rte_eth_from_rings() prefixes net_ring_ */
+#define PORT_NAME      "net_ring_" RING_NAME
+#define N_MBUFS	       32767
+#define GEN_BURST      32
+#define FRAME_LEN      (14 + 20 + 8 + BENCH_RTP_LEN)
+#define OUR_IP	       0x0a5f0001u /* 10.95.0.1/24 */
+#define ROUTER_IP      0x0a5f00feu /* 10.95.0.254: next hop to every peer */
+#define A_NET	       0xc6120000u /* 198.18.0.0/16: offerers */
+#define B_NET	       0xc6130000u /* 198.19.0.0/16: answerers */
+#define A_PORT	       4000
+#define B_PORT	       5000
+#define MG_SDES_KS_MAX 64 /* key||salt buffer */
 
 static const uint8_t router_mac[6] = {0x02, 0x00, 0x00, 0x00, 0x95, 0xfe};
+
+/* SRTP mode (--srtp): the suite, the generator's engine, per stream the context that
+ * protects what the stream's endpoint sends (the bench's key) and the one that checks
+ * what its peer receives (mediagate's key for that leg, from the rewritten SDP). */
+static bool srtp_mode;
+static char srtp_name[64] = "AES_CM_128_HMAC_SHA1_80";
+static enum mg_srtp_suite srtp_suite;
+static const struct mg_srtp_suite_info *srtp_info;
+static mg_srtp_engine *gen_engine;
+static mg_srtp_ctx *gen_ctx, *ver_ctx;
+static unsigned wire_len = BENCH_RTP_LEN; /* RTP or SRTP bytes in the UDP datagram */
+static unsigned frame_len = FRAME_LEN;	  /* Ethernet frame */
+static uint64_t g_srtp_checked;		  /* sampled packets decrypted and compared */
 
 /* Per direction of a call ("stream"): the hot part is one cache line, read and written
  * for every packet the generator builds; the RTP seq/ts live inside the template. */
@@ -146,7 +170,7 @@ static void stream_init(uint32_t idx)
 	wr16(h + 12, 0x0800);
 	uint8_t *ip = h + 14;
 	ip[0] = 0x45;
-	wr16(ip + 2, 20 + 8 + BENCH_RTP_LEN);
+	wr16(ip + 2, (uint16_t)(20 + 8 + wire_len));
 	wr16(ip + 4, (uint16_t)idx);
 	wr16(ip + 6, 0x4000);
 	ip[8] = 64;
@@ -157,19 +181,58 @@ static void stream_init(uint32_t idx)
 	uint8_t *udp = ip + 20;
 	wr16(udp, s->src_port);
 	wr16(udp + 2, s->dst_port);
-	wr16(udp + 4, 8 + BENCH_RTP_LEN);
+	wr16(udp + 4, (uint16_t)(8 + wire_len));
 	uint8_t *rtp = udp + 8;
 	rtp[0] = 0x80;
 	rtp[1] = 0; /* PCMU */
 	wr32(rtp + 8, BENCH_SSRC_BASE + idx);
 	uint32_t sum = (s->src_ip >> 16) + (s->src_ip & 0xffff) + (OUR_IP >> 16) +
-		       (OUR_IP & 0xffff) + 17 + 8 + BENCH_RTP_LEN;
+		       (OUR_IP & 0xffff) + 17 + 8 + wire_len;
 	sum = ref_sum(udp, 8, sum); /* checksum, seq and ts are 0 in the template here */
-	sum = ref_sum(rtp, BENCH_RTP_HDR, sum);
-	sum = ref_sum(payload, BENCH_PAYLOAD, sum);
-	t->base_sum = sum;
+	if (!srtp_mode) {
+		sum = ref_sum(rtp, BENCH_RTP_HDR, sum);
+		sum = ref_sum(payload, BENCH_PAYLOAD, sum);
+	}
+	t->base_sum = sum; /* SRTP: pseudo header + UDP header only (payload is ciphertext) */
 	wr16(rtp + 2, (uint16_t)(idx * 7));
 	wr32(rtp + 4, idx * 1000);
+}
+
+/* Big-endian 16-bit word sum of p[0..n) as 32-bit native loads (the generator's fast path
+ * for SRTP packets; verify() checks the result with ref_sum). p must start at an even
+ * offset of the checksummed data. */
+static inline uint32_t gen_sum(const uint8_t *p, size_t n)
+{
+	uint64_t s = 0;
+	size_t i = 0;
+	for (; i + 8 <= n; i += 8) {
+		uint64_t v;
+		memcpy(&v, p + i, 8);
+		s += (v & 0xffffffffu) + (v >> 32);
+	}
+	for (; i + 2 <= n; i += 2) {
+		uint16_t v;
+		memcpy(&v, p + i, 2);
+		s += v;
+	}
+	if (i < n)
+		s += p[i]; /* the low byte of a native word is the high byte on the wire */
+	while (s >> 16)
+		s = (s & 0xffff) + (s >> 16);
+	return __builtin_bswap16((uint16_t)s);
+}
+
+/* SRTP mode: writes the next plaintext packet of stream t into p (headers and payload:
+ * the relay re-encrypted the payload in place); protect and checksum come later. */
+static inline void build_plain_srtp(uint8_t *p, struct stream_hot *t)
+{
+	uint8_t *rtp = t->hdr + 42;
+	uint16_t seq = rd16(rtp + 2);
+	uint32_t ts = rd32(rtp + 4);
+	memcpy(p, t->hdr, 54);
+	memcpy(p + 54, payload, BENCH_PAYLOAD);
+	wr16(rtp + 2, (uint16_t)(seq + 1));
+	wr32(rtp + 4, ts + 160);
 }
 
 /* Writes the next packet of stream t into p (whose payload is already in place). */
@@ -203,14 +266,14 @@ static int verify(const struct rte_mbuf *m, const struct stream *from)
 	const struct stream *to = &streams[from->peer];
 	const uint8_t *p = rte_pktmbuf_mtod(m, const uint8_t *);
 	g_verified++;
-	if (m->data_len != FRAME_LEN || m->pkt_len != FRAME_LEN || m->nb_segs != 1 ||
+	if (m->data_len != frame_len || m->pkt_len != frame_len || m->nb_segs != 1 ||
 	    m->data_off != RTE_PKTMBUF_HEADROOM)
 		return bad("mbuf length %u/%u or offset %u, want %u at %u", m->data_len, m->pkt_len,
-			   m->data_off, FRAME_LEN, RTE_PKTMBUF_HEADROOM);
+			   m->data_off, frame_len, RTE_PKTMBUF_HEADROOM);
 	if (memcmp(p, router_mac, 6) || memcmp(p + 6, port_mac, 6) || rd16(p + 12) != 0x0800)
 		return bad("ethernet header (dst must be the latched MAC, src the port's)");
 	const uint8_t *ip = p + 14;
-	if (ip[0] != 0x45 || rd16(ip + 2) != 20 + 8 + BENCH_RTP_LEN || ip[9] != 17 || ip[8] == 0)
+	if (ip[0] != 0x45 || rd16(ip + 2) != 20 + 8 + wire_len || ip[9] != 17 || ip[8] == 0)
 		return bad("ipv4 header");
 	if (ref_fold(ref_sum(ip, 20, 0)) != 0xffff)
 		return bad("ipv4 checksum");
@@ -219,13 +282,33 @@ static int verify(const struct rte_mbuf *m, const struct stream *from)
 			   rd32(ip + 16), OUR_IP, to->src_ip);
 	const uint8_t *udp = ip + 20;
 	if (rd16(udp) != to->dst_port || rd16(udp + 2) != to->src_port ||
-	    rd16(udp + 4) != 8 + BENCH_RTP_LEN)
+	    rd16(udp + 4) != 8 + wire_len)
 		return bad("udp ports %u -> %u, want %u -> %u", rd16(udp), rd16(udp + 2),
 			   to->dst_port, to->src_port);
 	uint32_t sum = (OUR_IP >> 16) + (OUR_IP & 0xffff) + (to->src_ip >> 16) +
-		       (to->src_ip & 0xffff) + 17 + 8 + BENCH_RTP_LEN;
-	if (rd16(udp + 6) == 0 || ref_fold(ref_sum(udp, 8 + BENCH_RTP_LEN, sum)) != 0xffff)
+		       (to->src_ip & 0xffff) + 17 + 8 + wire_len;
+	if (rd16(udp + 6) == 0 || ref_fold(ref_sum(udp, 8 + wire_len, sum)) != 0xffff)
 		return bad("udp checksum");
+	if (srtp_mode) {
+		/* Ciphertext on the wire, and it decrypts with mediagate's key for the leg
+		 * it went out on (the one in the SDP given to the receiving endpoint). */
+		uint8_t buf[BENCH_RTP_LEN + MG_SRTP_MAX_TRAILER];
+		uint32_t len = wire_len;
+		if (!memcmp(udp + 8 + BENCH_RTP_HDR, payload, BENCH_PAYLOAD))
+			return bad("plaintext payload sent to an SRTP leg");
+		memcpy(buf, udp + 8, wire_len);
+		enum mg_srtp_status st =
+		    mg_srtp_unprotect(gen_engine, &ver_ctx[from - streams], buf, &len);
+		if (st != MG_SRTP_OK)
+			return bad("relayed SRTP does not unprotect with mediagate's key: %s",
+				   mg_srtp_status_str(st));
+		if (len != BENCH_RTP_LEN || buf[0] != 0x80 || buf[1] != 0 ||
+		    rd32(buf + 8) != rd32(udp + 16) ||
+		    memcmp(buf + BENCH_RTP_HDR, payload, BENCH_PAYLOAD))
+			return bad("decrypted RTP differs from what was sent");
+		g_srtp_checked++;
+		return 0;
+	}
 	if (udp[8] != 0x80 || udp[9] != 0 ||
 	    memcmp(udp + 8 + BENCH_RTP_HDR, payload, BENCH_PAYLOAD))
 		return bad("rtp header or payload changed");
@@ -289,9 +372,33 @@ static void inject(unsigned n)
 			idx[i] = next_stream();
 			rte_prefetch0(&hot[idx[i]]);
 		}
-		for (unsigned i = 0; i < k; i++) {
-			build(data_of(m[i]), &hot[idx[i]]);
-			streams[idx[i]].offered++;
+		if (srtp_mode) {
+			struct mg_srtp_pkt pk[GEN_BURST];
+			uint8_t status[GEN_BURST];
+			for (unsigned i = 0; i < k; i++) {
+				uint8_t *p = data_of(m[i]);
+				build_plain_srtp(p, &hot[idx[i]]);
+				pk[i].data = p + 42;
+				pk[i].len = BENCH_RTP_LEN;
+				pk[i].capacity = BENCH_RTP_LEN + MG_SRTP_MAX_TAG_LEN;
+				pk[i].ctx = &gen_ctx[idx[i]];
+				streams[idx[i]].offered++;
+			}
+			if (mg_srtp_protect_burst(gen_engine, pk, k, status) != k)
+				die("generator: protect failed");
+			for (unsigned i = 0; i < k; i++) {
+				uint8_t *p = data_of(m[i]);
+				uint16_t c = (uint16_t)~ref_fold(hot[idx[i]].base_sum +
+								 gen_sum(p + 42, wire_len));
+				wr16(p + 40, c ? c : 0xffff);
+				m[i]->data_len = (uint16_t)frame_len;
+				m[i]->pkt_len = frame_len;
+			}
+		} else {
+			for (unsigned i = 0; i < k; i++) {
+				build(data_of(m[i]), &hot[idx[i]]);
+				streams[idx[i]].offered++;
+			}
 		}
 		unsigned sent = rte_ring_sp_enqueue_burst(rx_ring[0], (void **)m, k, NULL);
 		if (unlikely(sent != k))
@@ -414,7 +521,7 @@ static void fill_stash(void)
 		struct rte_mbuf *m = stash[i];
 		if ((size_t)(rte_pktmbuf_mtod(m, uint8_t *) - (uint8_t *)m) != data_shift)
 			die("mbuf layout is not uniform");
-		uint8_t *p = (uint8_t *)rte_pktmbuf_append(m, FRAME_LEN);
+		uint8_t *p = (uint8_t *)rte_pktmbuf_append(m, (uint16_t)frame_len);
 		if (!p)
 			die("mbuf too small");
 		memset(p, 0, 54);
@@ -476,6 +583,31 @@ static void make_profile(struct mg_profile *p, const char *eal_args)
 
 static char ng_out[65536];
 
+static void srtp_ctx_set(mg_srtp_ctx *ctx, const uint8_t *key_salt)
+{
+	struct mg_srtp_key_params kp;
+	memset(&kp, 0, sizeof(kp));
+	kp.suite = srtp_suite;
+	kp.master_key = key_salt;
+	kp.master_salt = key_salt + srtp_info->key_len;
+	if (mg_srtp_ctx_init(ctx, gen_engine, &kp) != 0)
+		die("mg_srtp_ctx_init failed");
+}
+
+/* SRTP mode: mediagate's key for the leg this ng answer's SDP goes to (a=crypto line of
+ * our suite, tag `want_tag` or any); checks it is fresh (not one the bench gave). */
+static void mg_key(const char *what, unsigned c, size_t r, unsigned want_tag, unsigned *tag,
+		   uint8_t *ks, const uint8_t *not1, const uint8_t *not2)
+{
+	size_t n, want = (size_t)srtp_info->key_len + srtp_info->salt_len;
+	if (ng_sdp_crypto(ng_out, r, srtp_name, want_tag, tag, ks, MG_SDES_KS_MAX, &n) < 0)
+		die("%s %u: no a=crypto %s line in mediagate's SDP", what, c, srtp_name);
+	if (n != want)
+		die("%s %u: key||salt of %zu bytes, want %zu", what, c, n, want);
+	if (!memcmp(ks, not1, n) || (not2 && !memcmp(ks, not2, n)))
+		die("%s %u: mediagate reused a key instead of its own fresh one", what, c);
+}
+
 static void ng_call(struct mg_ng *ng, unsigned c)
 {
 	char cookie[32], call_id[32], ftag[32], ttag[32], sdp[1024], req[4096], ip[16], why[256];
@@ -494,7 +626,17 @@ static void ng_call(struct mg_ng *ng, unsigned c)
 
 	snprintf(ip, sizeof(ip), "%u.%u.%u.%u", a->src_ip >> 24, (a->src_ip >> 16) & 255,
 		 (a->src_ip >> 8) & 255, a->src_ip & 255);
-	bench_sdp(sdp, sizeof(sdp), c, ip, a->src_port);
+	uint8_t ka[MG_SDES_KS_MAX], kb[MG_SDES_KS_MAX], k_mb[MG_SDES_KS_MAX], k_ma[MG_SDES_KS_MAX];
+	unsigned tag = 0, tag_a = 0;
+	size_t ks_len = srtp_mode ? (size_t)srtp_info->key_len + srtp_info->salt_len : 0;
+	if (srtp_mode) {
+		if (getrandom(ka, ks_len, 0) != (ssize_t)ks_len ||
+		    getrandom(kb, ks_len, 0) != (ssize_t)ks_len)
+			die("getrandom failed");
+		bench_sdp_srtp(sdp, sizeof(sdp), c, ip, a->src_port, 1, srtp_name, ka, ks_len);
+	} else {
+		bench_sdp(sdp, sizeof(sdp), c, ip, a->src_port);
+	}
 	snprintf(cookie, sizeof(cookie), "o%u", c);
 	size_t n = ben_request(req, sizeof(req), cookie, "call-id", call_id, "command", "offer",
 			       "from-tag", ftag, "sdp", sdp, NULL);
@@ -504,10 +646,15 @@ static void ng_call(struct mg_ng *ng, unsigned c)
 	if (strcmp(addr, "10.95.0.1"))
 		die("offer %u: SDP names %s, not 10.95.0.1", c, addr);
 	b->dst_port = port; /* the answerer sends to the port in the rewritten offer */
+	if (srtp_mode)	    /* mediagate -> B: its key in the offer it gives B */
+		mg_key("offer", c, r, 0, &tag, k_mb, ka, NULL);
 
 	snprintf(ip, sizeof(ip), "%u.%u.%u.%u", b->src_ip >> 24, (b->src_ip >> 16) & 255,
 		 (b->src_ip >> 8) & 255, b->src_ip & 255);
-	bench_sdp(sdp, sizeof(sdp), c, ip, b->src_port);
+	if (srtp_mode)
+		bench_sdp_srtp(sdp, sizeof(sdp), c, ip, b->src_port, tag, srtp_name, kb, ks_len);
+	else
+		bench_sdp(sdp, sizeof(sdp), c, ip, b->src_port);
 	snprintf(cookie, sizeof(cookie), "a%u", c);
 	n = ben_request(req, sizeof(req), cookie, "call-id", call_id, "command", "answer",
 			"from-tag", ftag, "sdp", sdp, "to-tag", ttag, NULL);
@@ -517,6 +664,18 @@ static void ng_call(struct mg_ng *ng, unsigned c)
 	a->dst_port = port;
 	if (a->dst_port == b->dst_port)
 		die("call %u: both sides got port %u", c, port);
+	if (srtp_mode) {
+		/* mediagate -> A: its key in the answer it gives A, for A's tag 1 */
+		mg_key("answer", c, r, 1, &tag_a, k_ma, kb, k_mb);
+		srtp_ctx_set(&gen_ctx[2 * c], ka);	 /* A sends with its own key */
+		srtp_ctx_set(&gen_ctx[2 * c + 1], kb);	 /* B likewise */
+		srtp_ctx_set(&ver_ctx[2 * c], k_mb);	 /* A's packets reach B with k_mb */
+		srtp_ctx_set(&ver_ctx[2 * c + 1], k_ma); /* B's reach A with k_ma */
+		explicit_bzero(ka, sizeof(ka));
+		explicit_bzero(kb, sizeof(kb));
+		explicit_bzero(k_ma, sizeof(k_ma));
+		explicit_bzero(k_mb, sizeof(k_mb));
+	}
 }
 
 struct wsnap {
@@ -570,12 +729,13 @@ static void print_worker_drops(const struct mg_worker_stats *w)
 
 static void usage(void)
 {
-	fprintf(
-	    stderr,
-	    "usage: relay_bench [--calls N] [--reps R] [--seconds S] [--warmup S]\n"
-	    "                   [--overload F] [--verify-every K] [--inflight P] [-- EAL args]\n"
-	    "EAL args default: --no-huge -m 2048 --no-pci --no-shconf -l 0,1 --no-telemetry\n"
-	    "                  --file-prefix relaybench-<pid>\n");
+	fprintf(stderr,
+		"usage: relay_bench [--calls N] [--reps R] [--seconds S] [--warmup S]\n"
+		"                   [--overload F] [--verify-every K] [--inflight P]\n"
+		"                   [--srtp[=SUITE]] [-- EAL args]\n"
+		"--srtp: SRTP-to-SRTP re-keying, SUITE default AES_CM_128_HMAC_SHA1_80\n"
+		"EAL args default: --no-huge -m 2048 --no-pci --no-shconf -l 0,1 --no-telemetry\n"
+		"                  --file-prefix relaybench-<pid>\n");
 	exit(2);
 }
 
@@ -589,6 +749,7 @@ int main(int argc, char **argv)
 	    {"overload", required_argument, NULL, 'o'},
 	    {"verify-every", required_argument, NULL, 'v'},
 	    {"inflight", required_argument, NULL, 'i'},
+	    {"srtp", optional_argument, NULL, 'S'},
 	    {NULL, 0, NULL, 0},
 	};
 	int ch;
@@ -615,6 +776,11 @@ int main(int argc, char **argv)
 		case 'i':
 			opt.inflight = (unsigned)strtoul(optarg, NULL, 10);
 			break;
+		case 'S':
+			srtp_mode = true;
+			if (optarg)
+				snprintf(srtp_name, sizeof(srtp_name), "%s", optarg);
+			break;
 		default:
 			usage();
 		}
@@ -623,6 +789,14 @@ int main(int argc, char **argv)
 	    opt.seconds <= 0 || opt.verify_every == 0 || opt.inflight < 64 ||
 	    opt.inflight > N_MBUFS / 2)
 		usage();
+	if (srtp_mode) {
+		srtp_suite = mg_srtp_suite_by_name(srtp_name, strlen(srtp_name));
+		srtp_info = mg_srtp_suite_info(srtp_suite);
+		if (!srtp_info)
+			die("unknown SRTP suite %s", srtp_name);
+		wire_len = BENCH_RTP_LEN + srtp_info->srtp_tag_len;
+		frame_len = 14 + 20 + 8 + wire_len;
+	}
 
 	/* EAL */
 	char prefix[64], eal_line[1024];
@@ -675,6 +849,15 @@ int main(int argc, char **argv)
 		die("cannot create sessions/ng");
 
 	n_streams = 2 * opt.calls;
+	if (srtp_mode) {
+		gen_engine = mg_srtp_engine_create(MG_SRTP_ARCH_AUTO);
+		gen_ctx = aligned_alloc(128, sizeof(mg_srtp_ctx) * n_streams);
+		ver_ctx = aligned_alloc(128, sizeof(mg_srtp_ctx) * n_streams);
+		if (!gen_engine || !gen_ctx || !ver_ctx)
+			die("cannot create the generator's SRTP engine or contexts");
+		memset(gen_ctx, 0, sizeof(mg_srtp_ctx) * n_streams);
+		memset(ver_ctx, 0, sizeof(mg_srtp_ctx) * n_streams);
+	}
 	streams = calloc(n_streams, sizeof(*streams));
 	hot = rte_zmalloc("rb_hot", sizeof(*hot) * n_streams, RTE_CACHE_LINE_SIZE);
 	delivered = calloc(n_streams, sizeof(*delivered));
@@ -702,6 +885,10 @@ int main(int argc, char **argv)
 	       opt.calls, n_streams, t_setup, mg_dp_legs_in_use(dp), opt.inflight,
 	       (double)rte_get_tsc_hz() / 1e9);
 	printf("relay_bench: EAL %s\n", eal_line);
+	if (srtp_mode)
+		printf("relay_bench: SRTP-to-SRTP %s on both legs (%u-byte SRTP, %u-byte frames); "
+		       "generator encrypts with %s\n",
+		       srtp_name, wire_len, frame_len, mg_srtp_engine_describe(gen_engine));
 
 	/* The worker runs on lcore 1's EAL thread; learn its tid for its CPU time. */
 	if (rte_eal_remote_launch(record_tid, NULL, 1) != 0 || rte_eal_wait_lcore(1) != 0)
@@ -755,9 +942,10 @@ int main(int argc, char **argv)
 		    100 * clean_frac[r], clean[r] / 1e6, clean_cyc[r]);
 		printf("REP mediagate calls=%u per_core_pps=%.0f per_cpu_pps=%.0f wall_pps=%.0f "
 		       "busy=%.4f cycles_per_pkt=%.1f preempted=%.4f clean_pps=%.0f "
-		       "clean_cycles_per_pkt=%.1f clean_windows=%.3f drops=%" PRIu64 "\n",
+		       "clean_cycles_per_pkt=%.1f clean_windows=%.3f drops=%" PRIu64 " mode=%s\n",
 		       opt.calls, per_core[r], per_cpu[r], wall[r], busy_frac[r], cyc_pkt[r],
-		       preempt[r], clean[r], clean_cyc[r], clean_frac[r], drops);
+		       preempt[r], clean[r], clean_cyc[r], clean_frac[r], drops,
+		       srtp_mode ? srtp_name : "plain");
 		fflush(stdout);
 		if (drops) {
 			print_worker_drops(&s1.w);
@@ -801,11 +989,12 @@ int main(int argc, char **argv)
 		printf("median over clean windows: %.3f Mpps per worker core-second (%.3f-%.3f), "
 		       "%.1f cycles/pkt\n",
 		       med_clean / 1e6, lo5 / 1e6, hi5 / 1e6, med_cc);
-		printf(
-		    "SUMMARY mediagate calls=%u per_core_pps=%.0f min=%.0f max=%.0f "
-		    "per_cpu_pps=%.0f "
-		    "wall_pps=%.0f cycles_per_pkt=%.1f clean_pps=%.0f clean_cycles_per_pkt=%.1f\n",
-		    opt.calls, med_core, lo, hi, med_cpu, med_wall, med_cyc, med_clean, med_cc);
+		printf("SUMMARY mediagate calls=%u per_core_pps=%.0f min=%.0f max=%.0f "
+		       "per_cpu_pps=%.0f "
+		       "wall_pps=%.0f cycles_per_pkt=%.1f clean_pps=%.0f clean_cycles_per_pkt=%.1f "
+		       "mode=%s\n",
+		       opt.calls, med_core, lo, hi, med_cpu, med_wall, med_cyc, med_clean, med_cc,
+		       srtp_mode ? srtp_name : "plain");
 	}
 
 	if (opt.overload > 0 && med_core > 0) {
@@ -894,6 +1083,18 @@ int main(int argc, char **argv)
 		printf("FAIL: packets lost between generator and worker\n");
 		failed = 1;
 	}
+	if (srtp_mode) {
+		printf("srtp: %" PRIu64 " sampled relayed packets decrypted with mediagate's key "
+		       "and compared; leg drop counters:",
+		       g_srtp_checked);
+		for (int d = MG_LEG_DROP_SRTP_AUTH; d <= MG_LEG_DROP_SRTP_PROTECT; d++)
+			printf(" %s %" PRIu64, mg_leg_drop_name(d), leg_drops[d]);
+		printf("\n");
+		if (g_srtp_checked == 0) {
+			printf("FAIL: no relayed SRTP packet was checked\n");
+			failed = 1;
+		}
+	}
 	for (int d = 0; d < MG_LEG_DROP_COUNT; d++)
 		if (leg_drops[d]) {
 			printf("  DROP leg %s %" PRIu64 "\n", mg_leg_drop_name(d), leg_drops[d]);
@@ -914,6 +1115,15 @@ int main(int argc, char **argv)
 	printf("relay_bench: %s\n", failed ? "FAILED" : "ok (all checks passed, no drops)");
 
 	rte_pktmbuf_free_bulk(stash, n_stash);
+	if (srtp_mode) {
+		for (uint32_t i = 0; i < n_streams; i++) {
+			mg_srtp_ctx_wipe(&gen_ctx[i]);
+			mg_srtp_ctx_wipe(&ver_ctx[i]);
+		}
+		free(gen_ctx);
+		free(ver_ctx);
+		mg_srtp_engine_destroy(gen_engine);
+	}
 	mg_ng_destroy(ng);
 	mg_sessions_destroy(sessions);
 	mg_dp_destroy(dp);
