@@ -8,24 +8,28 @@ cd "$(dirname "$0")/.."
 root=$PWD
 bash scripts/deps.sh || { echo "deps: install failed"; exit 1; }
 
-passed=0; failed=0; failures=()
+passed=0; failed=0; skipped=0; failures=()
 note() { printf '\n==== %s\n' "$*"; }
 count_meson() { # $1 build dir, $2 label
 	local log="$1/meson-logs/testlog.json" p f
 	[ -f "$log" ] || { failed=$((failed + 1)); failures+=("$2: no test log"); return; }
-	read -r p f < <(python3 - "$log" <<'PY'
+	local k
+	read -r p f k < <(python3 - "$log" <<'PY'
 import json, sys
-p = f = 0
+p = f = k = 0
 for line in open(sys.argv[1]):
     r = json.loads(line)
-    if r["result"] in ("OK", "EXPECTEDFAIL", "SKIP"): p += 1
+    if r["result"] in ("OK", "EXPECTEDFAIL"): p += 1
+    elif r["result"] == "SKIP":
+        k += 1
+        print("skipped:", r["name"], file=sys.stderr)
     else:
         f += 1
-        print(r["name"], file=sys.stderr)
-print(p, f)
+        print("failed:", r["name"], file=sys.stderr)
+print(p, f, k)
 PY
 )
-	passed=$((passed + p)); failed=$((failed + f))
+	passed=$((passed + p)); failed=$((failed + f)); skipped=$((skipped + k))
 	[ "$f" -eq 0 ] || failures+=("$2: $f unit test(s)")
 }
 
@@ -64,6 +68,7 @@ for t in tests/integration/*.sh; do
 	rc=$?
 	echo "---- $name: rc=$rc ($(($(date +%s) - start)) s)"
 	if [ $rc -eq 0 ]; then passed=$((passed + 1))
+	elif [ $rc -eq 77 ]; then skipped=$((skipped + 1))
 	else failed=$((failed + 1)); failures+=("integration: $name (rc=$rc)"); fi
 done
 
@@ -75,5 +80,5 @@ fi
 
 note "summary"
 for f in "${failures[@]}"; do echo "FAILED: $f"; done
-echo "$passed passed, $failed failed"
+echo "$passed passed, $failed failed, $skipped skipped"
 [ "$failed" -eq 0 ]
