@@ -101,6 +101,12 @@ static void rule_agent_not_on_call(void)
 	/* once connected it is */
 	CHECK(ev(&p, MG_REC_EV_AGENT_CONNECTED, AGENT_PRE) & MG_REC_POLICY_STARTED);
 	CHECK_EQ_INT(CH(&p, AGENT_PRE), MG_REC_CH_AGENT);
+	/* another agent's stream present during the recording, that agent not on this call:
+	 * not recorded, until transferred in */
+	CHECK(ev_role(&p, MG_REC_EV_LEG_ADD, AGENT2, MG_REC_ROLE_AGENT) >= 0);
+	CHECK_EQ_INT(CH(&p, AGENT2), MG_REC_CH_NONE);
+	CHECK(ev(&p, MG_REC_EV_TRANSFER_AGENT, AGENT2) & MG_REC_POLICY_CHANGED);
+	CHECK_EQ_INT(CH(&p, AGENT2), MG_REC_CH_CUSTOMER);
 }
 
 static void rule_begins_and_stops_with_agent(void)
