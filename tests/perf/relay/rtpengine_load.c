@@ -13,6 +13,14 @@
  *   done in its context; utime+stime is printed as a cross-check), giving relayed
  *   packets per rtpengine core-second, and the loss;
  * - deletes its calls at the end.
+ * - --srtp (P2, issue 4): SRTP-to-SRTP re-keying. A offers RTP/SAVP with
+ *   AES_CM_128_HMAC_SHA1_80 and its own key. rtpengine offers B that suite with A's key
+ *   passed through (and would then forward A's packets without decrypting: its
+ *   must_recrypt test compares the keys), plus lines for other suites with keys of its
+ *   own; B answers AES_CM_128_HMAC_SHA1_32 with its key, which makes rtpengine re-key both
+ *   ways: it answers A with a fresh AES_CM_128_HMAC_SHA1_80 key of its own (checked).
+ *   Every packet is protected by the sender with libsrtp2 and everything that comes back
+ *   is unprotected with rtpengine's key for that leg (libsrtp2) and compared.
  *
  * Output: human-readable lines plus "REP rtpengine ..." lines for run.sh. */
 #include <arpa/inet.h>
@@ -28,9 +36,16 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <sys/random.h>
 #include <unistd.h>
 
+#include <srtp2/srtp.h>
+
 #include "bench_util.h"
+
+#define A_SUITE "AES_CM_128_HMAC_SHA1_80"
+#define B_SUITE "AES_CM_128_HMAC_SHA1_32"
+#define KS_LEN	30 /* AES-128 key || 112-bit salt */
 
 #define BATCH 64
 
@@ -40,6 +55,10 @@ struct stream {
 	uint32_t peer;
 	uint64_t sent, received;
 	uint8_t hdr[BENCH_RTP_HDR];
+	/* --srtp: tx protects what this stream's endpoint sends (its own key); rx checks
+	 * what its peer receives from rtpengine (rtpengine's key for the peer's leg) */
+	srtp_t tx, rx;
+	uint16_t rx_len; /* expected length at the peer (its suite's tag) */
 };
 
 static struct {
@@ -47,6 +66,7 @@ static struct {
 	unsigned calls, reps;
 	double rate, seconds, warmup;
 	int pid, cpu;
+	bool srtp;
 } opt = {.ng = "127.0.0.1:2223",
 	 .a = "127.0.0.2:4000",
 	 .b = "127.0.0.3:5000",
@@ -63,7 +83,7 @@ static struct stream *streams;
 static uint32_t n_streams, *order, cursor;
 static uint8_t payload[BENCH_PAYLOAD];
 static int sock_a, sock_b, ng_fd;
-static uint64_t g_sent, g_received, g_send_fail, g_wrong;
+static uint64_t g_sent, g_received, g_send_fail, g_wrong, g_auth_fail, g_passthru_key;
 
 static void die(const char *fmt, ...) __attribute__((format(printf, 1, 2), noreturn));
 static void die(const char *fmt, ...)
@@ -131,6 +151,25 @@ static size_t ng_rpc(const char *req, size_t len, char *resp, size_t cap)
 	die("no ng answer from %s (is rtpengine running?)", opt.ng);
 }
 
+/* A libsrtp2 session for one stream: suite by a=crypto name, key||salt, direction. */
+static srtp_t srtp_session(const char *suite, const uint8_t *key_salt, bool inbound)
+{
+	srtp_policy_t pol;
+	memset(&pol, 0, sizeof(pol));
+	if (!strcmp(suite, "AES_CM_128_HMAC_SHA1_32"))
+		srtp_crypto_policy_set_aes_cm_128_hmac_sha1_32(&pol.rtp);
+	else
+		srtp_crypto_policy_set_rtp_default(&pol.rtp);
+	srtp_crypto_policy_set_rtcp_default(&pol.rtcp);
+	pol.ssrc.type = inbound ? ssrc_any_inbound : ssrc_any_outbound;
+	pol.key = (unsigned char *)key_salt;
+	pol.window_size = 128;
+	srtp_t s;
+	if (srtp_create(&s, &pol) != srtp_err_status_ok)
+		die("srtp_create failed");
+	return s;
+}
+
 static void setup_call(unsigned c, const struct sockaddr_in *a, const struct sockaddr_in *b,
 		       const struct sockaddr_in *ng_addr)
 {
@@ -141,8 +180,17 @@ static void setup_call(unsigned c, const struct sockaddr_in *a, const struct soc
 	snprintf(ftag, sizeof(ftag), "a%u", c);
 	snprintf(ttag, sizeof(ttag), "b%u", c);
 
+	uint8_t ka[KS_LEN], kb[KS_LEN], k_rb[64], k_ra[64], k_pass[64];
+	unsigned tag = 0, tag1 = 0;
+	size_t kl = 0;
 	inet_ntop(AF_INET, &a->sin_addr, ip, sizeof(ip));
-	bench_sdp(sdp, sizeof(sdp), c, ip, ntohs(a->sin_port));
+	if (opt.srtp) {
+		if (getrandom(ka, KS_LEN, 0) != KS_LEN || getrandom(kb, KS_LEN, 0) != KS_LEN)
+			die("getrandom failed");
+		bench_sdp_srtp(sdp, sizeof(sdp), c, ip, ntohs(a->sin_port), 1, A_SUITE, ka, KS_LEN);
+	} else {
+		bench_sdp(sdp, sizeof(sdp), c, ip, ntohs(a->sin_port));
+	}
 	snprintf(cookie, sizeof(cookie), "%s-o%u", opt.prefix, c);
 	size_t n = ben_request(req, sizeof(req), cookie, "call-id", call_id, "command", "offer",
 			       "from-tag", ftag, "sdp", sdp, NULL);
@@ -155,9 +203,23 @@ static void setup_call(unsigned c, const struct sockaddr_in *a, const struct soc
 	sb->dst.sin_port = htons(port);
 	if (inet_pton(AF_INET, addr, &sb->dst.sin_addr) != 1)
 		sb->dst.sin_addr = ng_addr->sin_addr;
+	if (opt.srtp) {
+		if (ng_sdp_crypto(resp, r, B_SUITE, 0, &tag, k_rb, sizeof(k_rb), &kl) < 0 ||
+		    kl != KS_LEN)
+			die("offer %u: rtpengine offered B no usable %s line", c, B_SUITE);
+		if (ng_sdp_crypto(resp, r, A_SUITE, 0, &tag1, k_pass, sizeof(k_pass), &kl) == 0 &&
+		    kl == KS_LEN && !memcmp(k_pass, ka, KS_LEN))
+			g_passthru_key++; /* A's key offered to B as is (see the top) */
+		if (!memcmp(k_rb, ka, KS_LEN))
+			die("offer %u: rtpengine's %s key is A's", c, B_SUITE);
+	}
 
 	inet_ntop(AF_INET, &b->sin_addr, ip, sizeof(ip));
-	bench_sdp(sdp, sizeof(sdp), c, ip, ntohs(b->sin_port));
+	if (opt.srtp)
+		bench_sdp_srtp(sdp, sizeof(sdp), c, ip, ntohs(b->sin_port), tag, B_SUITE, kb,
+			       KS_LEN);
+	else
+		bench_sdp(sdp, sizeof(sdp), c, ip, ntohs(b->sin_port));
 	snprintf(cookie, sizeof(cookie), "%s-a%u", opt.prefix, c);
 	n = ben_request(req, sizeof(req), cookie, "call-id", call_id, "command", "answer",
 			"from-tag", ftag, "sdp", sdp, "to-tag", ttag, NULL);
@@ -173,6 +235,24 @@ static void setup_call(unsigned c, const struct sockaddr_in *a, const struct soc
 	sb->expect_src = ntohs(sa->dst.sin_port);
 	sa->peer = 2 * c + 1;
 	sb->peer = 2 * c;
+	if (opt.srtp) {
+		if (ng_sdp_crypto(resp, r, A_SUITE, 1, &tag1, k_ra, sizeof(k_ra), &kl) < 0 ||
+		    kl != KS_LEN)
+			die("answer %u: rtpengine answered A without a %s line for tag 1", c,
+			    A_SUITE);
+		if (!memcmp(k_ra, kb, KS_LEN) || !memcmp(k_ra, ka, KS_LEN))
+			die("answer %u: rtpengine did not give A a key of its own", c);
+		sa->tx = srtp_session(A_SUITE, ka, false);  /* A -> rtpengine */
+		sb->tx = srtp_session(B_SUITE, kb, false);  /* B -> rtpengine */
+		sa->rx = srtp_session(B_SUITE, k_rb, true); /* rtpengine -> B (A's packets) */
+		sb->rx = srtp_session(A_SUITE, k_ra, true); /* rtpengine -> A (B's packets) */
+		sa->rx_len = BENCH_RTP_LEN + 4;
+		sb->rx_len = BENCH_RTP_LEN + 10;
+		explicit_bzero(ka, sizeof(ka));
+		explicit_bzero(kb, sizeof(kb));
+		explicit_bzero(k_ra, sizeof(k_ra));
+		explicit_bzero(k_rb, sizeof(k_rb));
+	}
 }
 
 static void delete_calls(void)
@@ -224,6 +304,7 @@ struct batch {
 	struct mmsghdr msg[BATCH];
 	struct iovec iov[BATCH][2];
 	uint8_t hdr[BATCH][BENCH_RTP_HDR];
+	uint8_t pkt[BATCH][BENCH_RTP_LEN + 32]; /* --srtp: the protected packet */
 };
 
 static void flush(struct batch *b)
@@ -248,13 +329,22 @@ static void flush(struct batch *b)
 static void queue_packet(struct batch *b, struct stream *s)
 {
 	unsigned k = b->n++;
-	memcpy(b->hdr[k], s->hdr, BENCH_RTP_HDR);
-	b->iov[k][0] = (struct iovec){.iov_base = b->hdr[k], .iov_len = BENCH_RTP_HDR};
-	b->iov[k][1] = (struct iovec){.iov_base = payload, .iov_len = BENCH_PAYLOAD};
+	if (opt.srtp) {
+		int len = BENCH_RTP_LEN;
+		memcpy(b->pkt[k], s->hdr, BENCH_RTP_HDR);
+		memcpy(b->pkt[k] + BENCH_RTP_HDR, payload, BENCH_PAYLOAD);
+		if (srtp_protect(s->tx, b->pkt[k], &len) != srtp_err_status_ok)
+			die("srtp_protect failed");
+		b->iov[k][0] = (struct iovec){.iov_base = b->pkt[k], .iov_len = (size_t)len};
+	} else {
+		memcpy(b->hdr[k], s->hdr, BENCH_RTP_HDR);
+		b->iov[k][0] = (struct iovec){.iov_base = b->hdr[k], .iov_len = BENCH_RTP_HDR};
+		b->iov[k][1] = (struct iovec){.iov_base = payload, .iov_len = BENCH_PAYLOAD};
+	}
 	b->msg[k].msg_hdr = (struct msghdr){.msg_name = &s->dst,
 					    .msg_namelen = sizeof(s->dst),
 					    .msg_iov = b->iov[k],
-					    .msg_iovlen = 2};
+					    .msg_iovlen = opt.srtp ? 1 : 2};
 	stream_advance(s);
 	s->sent++;
 	g_sent++;
@@ -295,11 +385,24 @@ static unsigned receive(int fd)
 		if (r <= 0)
 			break;
 		for (int i = 0; i < r; i++) {
-			const uint8_t *p = buf[i];
+			uint8_t *p = buf[i];
 			uint32_t idx = ((uint32_t)p[8] << 24 | (uint32_t)p[9] << 16 |
 					(uint32_t)p[10] << 8 | p[11]) -
 				       BENCH_SSRC_BASE;
-			if (msg[i].msg_len != BENCH_RTP_LEN || idx >= n_streams ||
+			unsigned len = msg[i].msg_len;
+			if (opt.srtp && idx < n_streams) {
+				/* re-keyed: rtpengine's key for this leg, and the plaintext */
+				int l = (int)len;
+				if (len != streams[idx].rx_len ||
+				    !memcmp(p + BENCH_RTP_HDR, payload, BENCH_PAYLOAD) ||
+				    srtp_unprotect(streams[idx].rx, p, &l) != srtp_err_status_ok) {
+					g_auth_fail++;
+					g_wrong++;
+					continue;
+				}
+				len = (unsigned)l;
+			}
+			if (len != BENCH_RTP_LEN || idx >= n_streams ||
 			    ntohs(from[i].sin_port) != streams[idx].expect_src ||
 			    memcmp(p + BENCH_RTP_HDR, payload, BENCH_PAYLOAD)) {
 				g_wrong++;
@@ -387,19 +490,27 @@ static void usage(void)
 	fprintf(stderr,
 		"usage: rtpengine_load [--ng IP:PORT] [--calls N] [--rate PPS] [--seconds S]\n"
 		"       [--warmup S] [--reps R] [--pid RTPENGINE_PID] [--cpu N] [--a IP:PORT]\n"
-		"       [--b IP:PORT] [--prefix CALLID_PREFIX]\n");
+		"       [--b IP:PORT] [--prefix CALLID_PREFIX] [--srtp]\n"
+		"--srtp: SRTP-to-SRTP re-keying (A " A_SUITE ", B " B_SUITE "), libsrtp2 peers\n");
 	exit(2);
 }
 
 int main(int argc, char **argv)
 {
 	static const struct option lo[] = {
-	    {"ng", required_argument, NULL, 'n'},     {"calls", required_argument, NULL, 'c'},
-	    {"rate", required_argument, NULL, 'r'},   {"seconds", required_argument, NULL, 's'},
-	    {"warmup", required_argument, NULL, 'w'}, {"reps", required_argument, NULL, 'R'},
-	    {"pid", required_argument, NULL, 'p'},    {"cpu", required_argument, NULL, 'C'},
-	    {"a", required_argument, NULL, 'A'},      {"b", required_argument, NULL, 'B'},
-	    {"prefix", required_argument, NULL, 'P'}, {NULL, 0, NULL, 0},
+	    {"ng", required_argument, NULL, 'n'},
+	    {"calls", required_argument, NULL, 'c'},
+	    {"rate", required_argument, NULL, 'r'},
+	    {"seconds", required_argument, NULL, 's'},
+	    {"warmup", required_argument, NULL, 'w'},
+	    {"reps", required_argument, NULL, 'R'},
+	    {"pid", required_argument, NULL, 'p'},
+	    {"cpu", required_argument, NULL, 'C'},
+	    {"a", required_argument, NULL, 'A'},
+	    {"b", required_argument, NULL, 'B'},
+	    {"prefix", required_argument, NULL, 'P'},
+	    {"srtp", no_argument, NULL, 'S'},
+	    {NULL, 0, NULL, 0},
 	};
 	int ch;
 	while ((ch = getopt_long(argc, argv, "", lo, NULL)) != -1) {
@@ -437,6 +548,9 @@ int main(int argc, char **argv)
 		case 'P':
 			snprintf(opt.prefix, sizeof(opt.prefix), "%s", optarg);
 			break;
+		case 'S':
+			opt.srtp = true;
+			break;
 		default:
 			usage();
 		}
@@ -453,6 +567,8 @@ int main(int argc, char **argv)
 	}
 	for (int i = 0; i < BENCH_PAYLOAD; i++)
 		payload[i] = (uint8_t)(0xd5 ^ (i * 37));
+	if (opt.srtp && srtp_init() != srtp_err_status_ok)
+		die("srtp_init failed");
 
 	struct sockaddr_in ng_addr, a, b;
 	parse_addr(opt.ng, &ng_addr);
@@ -489,6 +605,12 @@ int main(int argc, char **argv)
 	printf("rtpengine_load: %u calls created through ng (%s) in %.2f s; sending %.0f pps "
 	       "(%.1f pps per stream) from %s and %s, pinned to cpu %d\n",
 	       opt.calls, opt.ng, t, opt.rate, opt.rate / n_streams, opt.a, opt.b, opt.cpu);
+	if (opt.srtp)
+		printf("rtpengine_load: SRTP-to-SRTP (libsrtp2 %s): A %s, B %s; rtpengine offered "
+		       "B A's own key for %s in %" PRIu64 " of %u calls, answered A with a fresh "
+		       "key in all\n",
+		       srtp_get_version_string(), A_SUITE, B_SUITE, A_SUITE, g_passthru_key,
+		       opt.calls);
 	fflush(stdout);
 
 	double t0 = bench_now(), sent_base = 0;
@@ -518,9 +640,9 @@ int main(int argc, char **argv)
 		    r + 1, sent, recvd, secs, pps[r], cpu, tk1 - tk0, 100 * cpu / secs, per_core[r],
 		    100 * loss[r], 100 * (double)(wait1 - wait0) * 1e-9 / secs);
 		printf("REP rtpengine calls=%u rate=%.0f relayed_pps=%.0f cpu_s=%.4f cpu_util=%.4f "
-		       "per_core_pps=%.0f loss=%.5f preempted=%.4f\n",
+		       "per_core_pps=%.0f loss=%.5f preempted=%.4f mode=%s\n",
 		       opt.calls, opt.rate, pps[r], cpu, cpu / secs, per_core[r], loss[r],
-		       (double)(wait1 - wait0) * 1e-9 / secs);
+		       (double)(wait1 - wait0) * 1e-9 / secs, opt.srtp ? "srtp" : "plain");
 		fflush(stdout);
 	}
 	/* Stop sending; collect what is still in flight. */
@@ -541,18 +663,20 @@ int main(int argc, char **argv)
 			smax = d;
 	}
 	printf("totals: sent %" PRIu64 " (send failures %" PRIu64 "), relayed back %" PRIu64
-	       " (loss %.3f%%), wrong %" PRIu64 "; per stream received min %" PRIu64 " max %" PRIu64
-	       ", silent streams %" PRIu64 "\n",
+	       " (loss %.3f%%), wrong %" PRIu64 " (of which SRTP unprotect failed %" PRIu64
+	       "); per stream received min %" PRIu64 " max %" PRIu64 ", silent streams %" PRIu64
+	       "\n",
 	       g_sent, g_send_fail, g_received,
-	       g_sent ? 100.0 * (1.0 - (double)g_received / (double)g_sent) : 0, g_wrong, smin,
-	       smax, silent);
+	       g_sent ? 100.0 * (1.0 - (double)g_received / (double)g_sent) : 0, g_wrong,
+	       g_auth_fail, smin, smax, silent);
 	double pmin, pmax;
 	double med = bench_median(per_core, opt.reps, &pmin, &pmax);
 	double medp = bench_median(pps, opt.reps, NULL, NULL);
 	double medl = bench_median(loss, opt.reps, NULL, NULL);
 	printf("SUMMARY rtpengine calls=%u rate=%.0f per_core_pps=%.0f min=%.0f max=%.0f "
-	       "relayed_pps=%.0f loss=%.5f wrong=%" PRIu64 " silent=%" PRIu64 "\n",
-	       opt.calls, opt.rate, med, pmin, pmax, medp, medl, g_wrong, silent);
+	       "relayed_pps=%.0f loss=%.5f wrong=%" PRIu64 " silent=%" PRIu64 " mode=%s\n",
+	       opt.calls, opt.rate, med, pmin, pmax, medp, medl, g_wrong, silent,
+	       opt.srtp ? "srtp" : "plain");
 	delete_calls();
 	return g_wrong ? 1 : 0;
 }
