@@ -173,10 +173,9 @@ void mg_rec_hub_contact_reset(struct mg_rec_hub *hub, uint32_t contact);
  * mg_rec_fork_flush enqueues the staged records with one rte_ring_sp_enqueue_burst (call it
  * once per rx burst; add flushes by itself when its stage is full). Never blocks. Returns the
  * number of records staged (0: dropped, counted). */
-unsigned mg_rec_fork_add(struct mg_rec_fork *f, uint32_t contact, uint32_t generation,
-			 uint8_t leg, uint8_t channel, uint32_t ssrc, uint32_t rtp_ts,
-			 uint16_t seq, uint8_t pt, uint64_t arrival, const uint8_t *payload,
-			 uint16_t len);
+unsigned mg_rec_fork_add(struct mg_rec_fork *f, uint32_t contact, uint32_t generation, uint8_t leg,
+			 uint8_t channel, uint32_t ssrc, uint32_t rtp_ts, uint16_t seq, uint8_t pt,
+			 uint64_t arrival, const uint8_t *payload, uint16_t len);
 unsigned mg_rec_fork_flush(struct mg_rec_fork *f); /* returns records enqueued */
 
 /* Consumer (ship): records from one ring (up to max), then give them back in bulk. */
@@ -217,8 +216,8 @@ struct mg_rec_wav_stats {
 struct mg_rec_wav;
 /* start: recording start on the 8 kHz clock (sample 0 of the WAV). Writes the header at
  * once (sizes 0xFFFFFFFF: unknown while streaming, see mg_rec_wav_fix_header). */
-int mg_rec_wav_create(struct mg_rec_wav **w, const struct mg_rec_wav_config *cfg,
-		      uint64_t start, mg_rec_wav_sink_fn sink, void *sink_arg);
+int mg_rec_wav_create(struct mg_rec_wav **w, const struct mg_rec_wav_config *cfg, uint64_t start,
+		      mg_rec_wav_sink_fn sink, void *sink_arg);
 void mg_rec_wav_free(struct mg_rec_wav *w);
 /* Places one record (channel and leg from the record). Emits what is older than the
  * record's arrival minus the holdback. Returns 0, or -1 if the record was not used. */
@@ -275,8 +274,8 @@ unsigned mg_rec_ship_poll(struct mg_rec_ship *ship, uint64_t now, unsigned budge
  * were dropped for this contact, the writer failed, or force_partial. Returns 0 or a
  * negative envelope status; *partial says how it ended. The caller commits the spool file
  * (mg_store_spool_commit(file, *partial)). */
-int mg_rec_ship_close(struct mg_rec_ship *ship, uint32_t contact, uint64_t end,
-		      bool force_partial, bool *partial);
+int mg_rec_ship_close(struct mg_rec_ship *ship, uint32_t contact, uint64_t end, bool force_partial,
+		      bool *partial);
 int mg_rec_ship_contact_stats(const struct mg_rec_ship *ship, uint32_t contact,
 			      struct mg_rec_contact_stats *st);
 void mg_rec_ship_get_stats(const struct mg_rec_ship *ship, struct mg_rec_ship_stats *st);

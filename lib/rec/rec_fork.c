@@ -94,14 +94,14 @@ int mg_rec_hub_create(struct mg_rec_hub **out, const struct mg_rec_hub_config *c
 		char name[RTE_RING_NAMESIZE];
 		f->hub = hub;
 		snprintf(name, sizeof(name), "%s_r%u", prefix, i);
-		f->ring = rte_ring_create(name, cfg->ring_size, socket,
-					  RING_F_SP_ENQ | RING_F_SC_DEQ);
+		f->ring =
+		    rte_ring_create(name, cfg->ring_size, socket, RING_F_SP_ENQ | RING_F_SC_DEQ);
 		snprintf(name, sizeof(name), "%s_p%u", prefix, i);
 		/* Records leave the pool on the worker (get) and return on the ship (put): one
 		 * producer and one consumer of the pool's own ring, hence ring_sp_sc. The worker
 		 * never puts: records the ring refused stay in its spare list. */
-		f->pool = rte_mempool_create_empty(name, pool_size, sizeof(struct mg_rec_record),
-						   0, 0, socket, 0);
+		f->pool = rte_mempool_create_empty(name, pool_size, sizeof(struct mg_rec_record), 0,
+						   0, socket, 0);
 		if (!f->ring || !f->pool ||
 		    rte_mempool_set_ops_byname(f->pool, "ring_sp_sc", NULL) != 0 ||
 		    rte_mempool_populate_default(f->pool) < 0)
@@ -145,8 +145,8 @@ void mg_rec_hub_ring_stats(const struct mg_rec_hub *hub, unsigned ring,
 uint64_t mg_rec_hub_contact_drops(const struct mg_rec_hub *hub, uint32_t contact)
 {
 	return contact < hub->max_contacts
-		       ? __atomic_load_n(&hub->contact_drops[contact], __ATOMIC_RELAXED)
-		       : 0;
+		   ? __atomic_load_n(&hub->contact_drops[contact], __ATOMIC_RELAXED)
+		   : 0;
 }
 
 void mg_rec_hub_contact_reset(struct mg_rec_hub *hub, uint32_t contact)
@@ -193,10 +193,9 @@ static inline struct mg_rec_record *take_record(struct mg_rec_fork *f)
 	return f->spare[--f->n_spare];
 }
 
-unsigned mg_rec_fork_add(struct mg_rec_fork *f, uint32_t contact, uint32_t generation,
-			 uint8_t leg, uint8_t channel, uint32_t ssrc, uint32_t rtp_ts,
-			 uint16_t seq, uint8_t pt, uint64_t arrival, const uint8_t *payload,
-			 uint16_t len)
+unsigned mg_rec_fork_add(struct mg_rec_fork *f, uint32_t contact, uint32_t generation, uint8_t leg,
+			 uint8_t channel, uint32_t ssrc, uint32_t rtp_ts, uint16_t seq, uint8_t pt,
+			 uint64_t arrival, const uint8_t *payload, uint16_t len)
 {
 	unsigned staged = 0;
 	uint8_t chunk = 0;

@@ -80,8 +80,8 @@ static int writer_sink(void *arg, const void *bytes, size_t len)
 	return 0;
 }
 
-int mg_rec_ship_open(struct mg_rec_ship *s, uint32_t contact, uint32_t generation,
-		     uint64_t start, struct mg_envelope_writer *writer)
+int mg_rec_ship_open(struct mg_rec_ship *s, uint32_t contact, uint32_t generation, uint64_t start,
+		     struct mg_envelope_writer *writer)
 {
 	if (!s || contact >= s->max || !writer || s->slots[contact].open)
 		return -1;

@@ -50,28 +50,28 @@ void mg_rec_wav_header(uint8_t h[MG_REC_WAV_HEADER_LEN], uint32_t data_bytes)
 {
 	uint32_t riff = data_bytes == UINT32_MAX ? UINT32_MAX : data_bytes + 36;
 	/* little-endian fields */
-#define LE32(p, v)                                                                         \
-	do {                                                                               \
-		(p)[0] = (uint8_t)(v);                                                     \
-		(p)[1] = (uint8_t)((v) >> 8);                                              \
-		(p)[2] = (uint8_t)((v) >> 16);                                             \
-		(p)[3] = (uint8_t)((v) >> 24);                                             \
+#define LE32(p, v)                                                                                 \
+	do {                                                                                       \
+		(p)[0] = (uint8_t)(v);                                                             \
+		(p)[1] = (uint8_t)((v) >> 8);                                                      \
+		(p)[2] = (uint8_t)((v) >> 16);                                                     \
+		(p)[3] = (uint8_t)((v) >> 24);                                                     \
 	} while (0)
-#define LE16(p, v)                                                                         \
-	do {                                                                               \
-		(p)[0] = (uint8_t)(v);                                                     \
-		(p)[1] = (uint8_t)((v) >> 8);                                              \
+#define LE16(p, v)                                                                                 \
+	do {                                                                                       \
+		(p)[0] = (uint8_t)(v);                                                             \
+		(p)[1] = (uint8_t)((v) >> 8);                                                      \
 	} while (0)
 	memcpy(h, "RIFF", 4);
 	LE32(h + 4, riff);
 	memcpy(h + 8, "WAVEfmt ", 8);
-	LE32(h + 16, 16u);	     /* fmt chunk size */
-	LE16(h + 20, 1u);	     /* WAVE_FORMAT_PCM */
-	LE16(h + 22, 2u);	     /* channels: 0 = customer side, 1 = agent */
-	LE32(h + 24, 8000u);	     /* sample rate */
-	LE32(h + 28, 8000u * 4);     /* byte rate */
-	LE16(h + 32, 4u);	     /* block align */
-	LE16(h + 34, 16u);	     /* bits per sample */
+	LE32(h + 16, 16u);	 /* fmt chunk size */
+	LE16(h + 20, 1u);	 /* WAVE_FORMAT_PCM */
+	LE16(h + 22, 2u);	 /* channels: 0 = customer side, 1 = agent */
+	LE32(h + 24, 8000u);	 /* sample rate */
+	LE32(h + 28, 8000u * 4); /* byte rate */
+	LE16(h + 32, 4u);	 /* block align */
+	LE16(h + 34, 16u);	 /* bits per sample */
 	memcpy(h + 36, "data", 4);
 	LE32(h + 40, data_bytes);
 }
@@ -133,8 +133,8 @@ static void write_out(struct mg_rec_wav *w, const void *bytes, size_t len)
 		w->st.bytes_out += len;
 }
 
-int mg_rec_wav_create(struct mg_rec_wav **out, const struct mg_rec_wav_config *cfg,
-		      uint64_t start, mg_rec_wav_sink_fn sink, void *sink_arg)
+int mg_rec_wav_create(struct mg_rec_wav **out, const struct mg_rec_wav_config *cfg, uint64_t start,
+		      mg_rec_wav_sink_fn sink, void *sink_arg)
 {
 	if (!out || !sink)
 		return -1;

@@ -47,8 +47,12 @@ static struct {
 	unsigned ring_size, rings;
 	unsigned cost_calls; /* calls for the CPU-cost pass, 0 = skip */
 	bool fork_cost_only, cost_only;
-} opt = {.seconds = 5, .runs = 3, .sink = SINK_FILE, .ring_size = 16384, .rings = 2,
-       .cost_calls = 10000};
+} opt = {.seconds = 5,
+	 .runs = 3,
+	 .sink = SINK_FILE,
+	 .ring_size = 16384,
+	 .rings = 2,
+	 .cost_calls = 10000};
 
 static uint8_t tone_u[50][160], tone_a[50][160];
 
@@ -154,11 +158,15 @@ static double median_ns(uint64_t *cyc, unsigned n, double *p90)
 static void fork_cost(void)
 {
 	struct mg_rec_hub *hub;
-	struct mg_rec_hub_config cfg = {.rings = 1, .ring_size = opt.ring_size,
-					.max_contacts = 1024, .socket_id = -1, .name = "fc"};
+	struct mg_rec_hub_config cfg = {.rings = 1,
+					.ring_size = opt.ring_size,
+					.max_contacts = 1024,
+					.socket_id = -1,
+					.name = "fc"};
 	if (mg_rec_hub_create(&hub, &cfg) != 0)
 		die("hub");
-	struct fc_run fr = {.hub = hub, .fork_cyc = malloc(FC_BURSTS * sizeof(uint64_t)),
+	struct fc_run fr = {.hub = hub,
+			    .fork_cyc = malloc(FC_BURSTS * sizeof(uint64_t)),
 			    .ref_cyc = malloc(FC_BURSTS * sizeof(uint64_t))};
 	printf("fork cost per recorded packet, ring of %u and pool of %u records (bursts of %d, "
 	       "median burst of %d; p90 in brackets):\n",
@@ -196,7 +204,8 @@ static void fork_cost(void)
 	mg_rec_hub_ring_stats(hub, 0, &st);
 	printf("  cross core: fork %.1f ns [%.1f]; reference %.1f ns [%.1f]; ratio %.2f; ring "
 	       "drops %llu\n",
-	       f2, p90f, r2, p90r, f2 / r2, (unsigned long long)(st.dropped_full + st.dropped_pool));
+	       f2, p90f, r2, p90r, f2 / r2,
+	       (unsigned long long)(st.dropped_full + st.dropped_pool));
 	free(fr.fork_cyc);
 	free(fr.ref_cyc);
 	mg_rec_hub_free(hub);
@@ -250,8 +259,8 @@ static int producer_main(void *arg)
 			mg_rec_fork_add(w, call, p->gen, 0, MG_REC_CH_CUSTOMER, 2 * call + 1,
 					ts + 12345, (uint16_t)round, MG_REC_PT_PCMU, now,
 					tone_u[round % 50], 160);
-			mg_rec_fork_add(w, call, p->gen, 1, MG_REC_CH_AGENT, 2 * call + 2,
-					ts + 777, (uint16_t)(round + 9), MG_REC_PT_PCMA, now,
+			mg_rec_fork_add(w, call, p->gen, 1, MG_REC_CH_AGENT, 2 * call + 2, ts + 777,
+					(uint16_t)(round + 9), MG_REC_PT_PCMA, now,
 					tone_a[round % 50], 160);
 			g++;
 			burst++;
@@ -342,8 +351,8 @@ static void calls_open(struct calls *cs, struct mg_rec_ship *ship, unsigned call
 		char sp[800], ix[800];
 		snprintf(sp, sizeof(sp), "%s/spool", cs->dir);
 		snprintf(ix, sizeof(ix), "%s/index", cs->dir);
-		struct mg_store_config sc = {.spool_dir = sp, .index_dir = ix,
-					     .max_spool_bytes = 1ull << 40};
+		struct mg_store_config sc = {
+		    .spool_dir = sp, .index_dir = ix, .max_spool_bytes = 1ull << 40};
 		if (mg_store_open(&cs->store, &sc) != MG_STORE_OK)
 			die("store");
 	}
@@ -354,9 +363,12 @@ static void calls_open(struct calls *cs, struct mg_rec_ship *ship, unsigned call
 		snprintf(contact, sizeof(contact), "bench-%u-%u", gen, i);
 		mg_store_object_key("bench", "acme", contact, started, object_key,
 				    sizeof(object_key));
-		struct mg_envelope_context ctx = {.account = "111122223333", .instance = "inst-a",
-						  .contact_id = contact, .object_path = object_key,
-						  .key_id = "mgk-bench", .key_version = 1};
+		struct mg_envelope_context ctx = {.account = "111122223333",
+						  .instance = "inst-a",
+						  .contact_id = contact,
+						  .object_path = object_key,
+						  .key_id = "mgk-bench",
+						  .key_version = 1};
 		mg_envelope_sink_fn sink = null_sink;
 		void *arg = NULL;
 		if (opt.sink == SINK_FILE) {
@@ -388,8 +400,8 @@ static void calls_open(struct calls *cs, struct mg_rec_ship *ship, unsigned call
 }
 
 /* Closes every recording at end; returns sealed bytes and plaintext bytes. */
-static void calls_close(struct calls *cs, struct mg_rec_ship *ship, uint64_t end,
-			uint64_t *sealed, uint64_t *plain)
+static void calls_close(struct calls *cs, struct mg_rec_ship *ship, uint64_t end, uint64_t *sealed,
+			uint64_t *plain)
 {
 	*sealed = *plain = 0;
 	for (unsigned i = 0; i < cs->n; i++) {
@@ -449,8 +461,8 @@ static void ship_cost(struct mg_rec_hub *hub, unsigned calls, uint32_t gen, doub
 						ts + 12345, (uint16_t)round, MG_REC_PT_PCMU, now,
 						tone_u[round % 50], 160);
 				mg_rec_fork_add(w, call, gen, 1, MG_REC_CH_AGENT, 2 * call + 2,
-						ts + 777, (uint16_t)(round + 9), MG_REC_PT_PCMA, now,
-						tone_a[round % 50], 160);
+						ts + 777, (uint16_t)(round + 9), MG_REC_PT_PCMA,
+						now, tone_a[round % 50], 160);
 			}
 			for (unsigned r = 0; r < opt.rings; r++)
 				mg_rec_fork_flush(f[r]);
@@ -487,8 +499,12 @@ static struct step_result run_step(struct mg_rec_hub *hub, unsigned calls, uint3
 	struct mg_rec_ring_stats before[16], after[16];
 	for (unsigned r = 0; r < opt.rings; r++)
 		mg_rec_hub_ring_stats(hub, r, &before[r]);
-	struct producer prod = {.hub = hub, .calls = calls, .rings = opt.rings, .start = start,
-				.end = start + (uint64_t)(opt.seconds * 8000), .gen = gen};
+	struct producer prod = {.hub = hub,
+				.calls = calls,
+				.rings = opt.rings,
+				.start = start,
+				.end = start + (uint64_t)(opt.seconds * 8000),
+				.gen = gen};
 	while (mg_rec_clock_now() < start)
 		;
 	if (rte_eal_remote_launch(producer_main, &prod, 1) != 0)
@@ -546,34 +562,59 @@ static struct step_result run_step(struct mg_rec_hub *hub, unsigned calls, uint3
 
 int main(int argc, char **argv)
 {
-	static const struct option lo[] = {{"ramp", 1, 0, 'r'},	      {"seconds", 1, 0, 's'},
-					   {"runs", 1, 0, 'n'},	      {"sink", 1, 0, 'k'},
-					   {"dir", 1, 0, 'd'},	      {"ring-size", 1, 0, 'z'},
-					   {"rings", 1, 0, 'w'},      {"fork-cost-only", 0, 0, 'f'},
-					   {"cost-calls", 1, 0, 'c'}, {"cost-only", 0, 0, 'o'},
+	static const struct option lo[] = {{"ramp", 1, 0, 'r'},
+					   {"seconds", 1, 0, 's'},
+					   {"runs", 1, 0, 'n'},
+					   {"sink", 1, 0, 'k'},
+					   {"dir", 1, 0, 'd'},
+					   {"ring-size", 1, 0, 'z'},
+					   {"rings", 1, 0, 'w'},
+					   {"fork-cost-only", 0, 0, 'f'},
+					   {"cost-calls", 1, 0, 'c'},
+					   {"cost-only", 0, 0, 'o'},
 					   {0, 0, 0, 0}};
 	const char *ramp = "1000,2000,4000,6000,8000,10000,12000,14000,16000,20000,24000";
 	int c;
 	while ((c = getopt_long(argc, argv, "", lo, NULL)) != -1) {
 		switch (c) {
-		case 'r': ramp = optarg; break;
-		case 's': opt.seconds = atof(optarg); break;
-		case 'n': opt.runs = (unsigned)atoi(optarg); break;
+		case 'r':
+			ramp = optarg;
+			break;
+		case 's':
+			opt.seconds = atof(optarg);
+			break;
+		case 'n':
+			opt.runs = (unsigned)atoi(optarg);
+			break;
 		case 'k':
 			opt.sink = strcmp(optarg, "null") == 0	  ? SINK_NULL
 				   : strcmp(optarg, "spool") == 0 ? SINK_SPOOL
 								  : SINK_FILE;
 			break;
-		case 'd': snprintf(opt.dir, sizeof(opt.dir), "%s", optarg); break;
-		case 'z': opt.ring_size = (unsigned)atoi(optarg); break;
-		case 'w': opt.rings = (unsigned)atoi(optarg); break;
-		case 'f': opt.fork_cost_only = true; break;
-		case 'c': opt.cost_calls = (unsigned)atoi(optarg); break;
-		case 'o': opt.cost_only = true; break;
-		default: die("bad option (see the comment at the top of bench_rec.c)");
+		case 'd':
+			snprintf(opt.dir, sizeof(opt.dir), "%s", optarg);
+			break;
+		case 'z':
+			opt.ring_size = (unsigned)atoi(optarg);
+			break;
+		case 'w':
+			opt.rings = (unsigned)atoi(optarg);
+			break;
+		case 'f':
+			opt.fork_cost_only = true;
+			break;
+		case 'c':
+			opt.cost_calls = (unsigned)atoi(optarg);
+			break;
+		case 'o':
+			opt.cost_only = true;
+			break;
+		default:
+			die("bad option (see the comment at the top of bench_rec.c)");
 		}
 	}
-	for (char *s = strdup(ramp), *t = strtok(s, ","); t && opt.n_ramp < 64; t = strtok(NULL, ","))
+	for (char *s = strdup(ramp), *t = strtok(s, ","); t && opt.n_ramp < 64;
+	     t = strtok(NULL, ","))
 		opt.ramp[opt.n_ramp++] = (unsigned)atoi(t);
 	if (opt.rings < 1 || opt.rings > 16)
 		die("--rings 1..16");
@@ -586,8 +627,9 @@ int main(int argc, char **argv)
 		for (int i = optind; i < argc && ea < 63; i++)
 			eal[ea++] = argv[i];
 	} else {
-		static char *d[] = {"--no-huge", "-m", "1024", "--no-pci", "--no-shconf", "-l",
-				    "0,1", "--no-telemetry", "--log-level=error"};
+		static char *d[] = {"--no-huge",	"-m", "1024", "--no-pci",
+				    "--no-shconf",	"-l", "0,1",  "--no-telemetry",
+				    "--log-level=error"};
 		for (size_t i = 0; i < sizeof(d) / sizeof(d[0]); i++)
 			eal[ea++] = d[i];
 		eal[ea++] = prefix;
@@ -622,14 +664,18 @@ int main(int argc, char **argv)
 	for (unsigned i = 0; i < opt.n_ramp; i++)
 		max_calls = opt.ramp[i] > max_calls ? opt.ramp[i] : max_calls;
 	struct mg_rec_hub *hub;
-	struct mg_rec_hub_config hc = {.rings = opt.rings, .ring_size = opt.ring_size,
-				       .max_contacts = max_calls + 1, .socket_id = -1,
+	struct mg_rec_hub_config hc = {.rings = opt.rings,
+				       .ring_size = opt.ring_size,
+				       .max_contacts = max_calls + 1,
+				       .socket_id = -1,
 				       .name = "p4"};
 	if (mg_rec_hub_create(&hub, &hc) != 0)
 		die("hub (ring size a power of two? memory?)");
 	printf("P4: %u rings of %u, sink %s%s%s, %.1f s per step, %u runs\n", opt.rings,
 	       opt.ring_size,
-	       opt.sink == SINK_NULL ? "null" : opt.sink == SINK_SPOOL ? "spool" : "file",
+	       opt.sink == SINK_NULL	? "null"
+	       : opt.sink == SINK_SPOOL ? "spool"
+					: "file",
 	       opt.sink == SINK_NULL ? "" : " in ", opt.sink == SINK_NULL ? "" : opt.dir,
 	       opt.seconds, opt.runs);
 	if (opt.cost_calls) {
@@ -642,9 +688,10 @@ int main(int argc, char **argv)
 		qsort(sorted, CR, sizeof(double), cmp_double);
 		qsort(mbs, CR, sizeof(double), cmp_double);
 		double med = sorted[CR / 2];
-		printf("ship CPU cost, %u calls x 2 s simulated (thread CPU time, %d runs): %.1f ns "
-		       "per record (min %.1f, max %.1f); plaintext WAV %.1f MB per CPU-second\n",
-		       opt.cost_calls, CR, med, sorted[0], sorted[CR - 1], mbs[CR / 2]);
+		printf(
+		    "ship CPU cost, %u calls x 2 s simulated (thread CPU time, %d runs): %.1f ns "
+		    "per record (min %.1f, max %.1f); plaintext WAV %.1f MB per CPU-second\n",
+		    opt.cost_calls, CR, med, sorted[0], sorted[CR - 1], mbs[CR / 2]);
 		printf("  -> one fully available ship core: %.0f concurrent recorded calls "
 		       "(100 records/s per call)\n",
 		       1e9 / (med * 100));
@@ -659,9 +706,9 @@ int main(int argc, char **argv)
 	       "  ship CPU ns per record in busy polls (thread CPU time); ship thread CPU/wall; "
 	       "producer thread CPU ns per record (whole loop); plaintext and sealed "
 	       "MB/s; capacity = calls one fully available core would carry at that CPU cost\n");
-	printf("%6s %3s %9s %8s %8s %7s %6s %7s %6s %8s %9s %8s %8s %9s\n", "calls", "run",
-	       "rec/s", "dropped", "due_left", "lag_ms", "busy%", "ns/rec", "cpu%", "fork_ns",
-	       "plainMB/s", "sealMB/s", "capacity", "zero-drop");
+	printf("%6s %3s %9s %8s %8s %7s %6s %7s %6s %8s %9s %8s %8s %9s\n", "calls", "run", "rec/s",
+	       "dropped", "due_left", "lag_ms", "busy%", "ns/rec", "cpu%", "fork_ns", "plainMB/s",
+	       "sealMB/s", "capacity", "zero-drop");
 	uint64_t best[32] = {0};
 	uint32_t gen = 1;
 	for (unsigned run = 0; run < opt.runs && run < 32; run++) {
@@ -674,9 +721,8 @@ int main(int argc, char **argv)
 			       "%8.1f %8.0f %9s\n",
 			       s.calls, run + 1, s.forked / opt.seconds,
 			       (unsigned long long)s.dropped, (unsigned long long)s.due_left,
-			       s.lag_ms, 100 * s.busy, s.ship_ns_per_rec,
-			       100 * s.ship_cpu / s.wall, fork_cpu_ns, s.plain_mbs, s.sealed_mbs,
-			       cap, s.ok ? "yes" : "NO");
+			       s.lag_ms, 100 * s.busy, s.ship_ns_per_rec, 100 * s.ship_cpu / s.wall,
+			       fork_cpu_ns, s.plain_mbs, s.sealed_mbs, cap, s.ok ? "yes" : "NO");
 			fflush(stdout);
 			if (s.ok && s.calls > best[run])
 				best[run] = s.calls;
@@ -684,7 +730,8 @@ int main(int argc, char **argv)
 			if (fails >= 2)
 				break;
 		}
-		printf("run %u: highest zero-drop N = %llu\n", run + 1, (unsigned long long)best[run]);
+		printf("run %u: highest zero-drop N = %llu\n", run + 1,
+		       (unsigned long long)best[run]);
 	}
 	qsort(best, opt.runs, sizeof(best[0]), cmp_u64);
 	printf("P4 result: median highest zero-drop concurrent recorded calls per ship lcore = "

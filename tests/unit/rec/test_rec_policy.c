@@ -275,7 +275,8 @@ static void invalid_events(void)
 	CHECK(memcmp(&p, &before, sizeof(p)) == 0);
 	/* leg table full: the ninth leg is refused, departed legs' entries are reused */
 	for (uint32_t i = 0; i < 5; i++) /* 3 legs + 5 = 8 */
-		CHECK(ev_role(&p, MG_REC_EV_CONFERENCE_JOIN, 100 + i, MG_REC_ROLE_THIRD_PARTY) >= 0);
+		CHECK(ev_role(&p, MG_REC_EV_CONFERENCE_JOIN, 100 + i, MG_REC_ROLE_THIRD_PARTY) >=
+		      0);
 	CHECK_EQ_INT(ev_role(&p, MG_REC_EV_CONFERENCE_JOIN, 200, MG_REC_ROLE_THIRD_PARTY), -1);
 	CHECK(ev(&p, MG_REC_EV_CONFERENCE_LEAVE, 100) >= 0);
 	CHECK(ev_role(&p, MG_REC_EV_CONFERENCE_JOIN, 200, MG_REC_ROLE_THIRD_PARTY) >= 0);

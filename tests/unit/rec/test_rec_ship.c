@@ -35,8 +35,12 @@ static void test_overflow(void)
 {
 	puts("overflow: tiny ring (16), no consumer: drops counted per ring and per contact");
 	struct mg_rec_hub *hub;
-	struct mg_rec_hub_config cfg = {.rings = 1, .ring_size = 16, .pool_size = 64,
-					.max_contacts = 8, .socket_id = -1, .name = "ovf"};
+	struct mg_rec_hub_config cfg = {.rings = 1,
+					.ring_size = 16,
+					.pool_size = 64,
+					.max_contacts = 8,
+					.socket_id = -1,
+					.name = "ovf"};
 	CHECK(mg_rec_hub_create(&hub, &cfg) == 0);
 	struct mg_rec_fork *f = mg_rec_hub_fork(hub, 0);
 	CHECK(f != NULL);
@@ -97,8 +101,12 @@ static void test_overflow(void)
 	mg_rec_hub_free(hub);
 
 	puts("overflow: empty record pool (8 records, ring 256): drops counted, never blocks");
-	cfg = (struct mg_rec_hub_config){.rings = 1, .ring_size = 256, .pool_size = 8,
-					 .max_contacts = 8, .socket_id = -1, .name = "pool"};
+	cfg = (struct mg_rec_hub_config){.rings = 1,
+					 .ring_size = 256,
+					 .pool_size = 8,
+					 .max_contacts = 8,
+					 .socket_id = -1,
+					 .name = "pool"};
 	CHECK(mg_rec_hub_create(&hub, &cfg) == 0);
 	f = mg_rec_hub_fork(hub, 0);
 	for (unsigned k = 0; k < 20; k++)
@@ -220,8 +228,8 @@ static void test_end_to_end(void)
 	puts("end to end: 2 worker rings -> ship -> WAV -> envelope -> spool; decrypted and "
 	     "checked sample by sample, by soxi and ffprobe");
 	struct mg_rec_hub *hub;
-	struct mg_rec_hub_config cfg = {.rings = 2, .ring_size = 1024, .max_contacts = 16,
-					.socket_id = -1, .name = "e2e"};
+	struct mg_rec_hub_config cfg = {
+	    .rings = 2, .ring_size = 1024, .max_contacts = 16, .socket_id = -1, .name = "e2e"};
 	CHECK(mg_rec_hub_create(&hub, &cfg) == 0);
 	struct mg_rec_ship *ship;
 	CHECK(mg_rec_ship_create(&ship, hub, NULL) == 0);
@@ -391,8 +399,8 @@ static void test_slow_consumer(void)
 	puts("slow ship thread vs producer thread (ring 32): drops counted, recording sealed "
 	     "and marked partial");
 	struct mg_rec_hub *hub;
-	struct mg_rec_hub_config cfg = {.rings = 1, .ring_size = 32, .max_contacts = 4,
-					.socket_id = -1, .name = "slow"};
+	struct mg_rec_hub_config cfg = {
+	    .rings = 1, .ring_size = 32, .max_contacts = 4, .socket_id = -1, .name = "slow"};
 	CHECK(mg_rec_hub_create(&hub, &cfg) == 0);
 	struct mg_rec_ship *ship;
 	CHECK(mg_rec_ship_create(&ship, hub, NULL) == 0);
@@ -400,8 +408,8 @@ static void test_slow_consumer(void)
 	seal_begin(&s, "c-slow-1");
 	const uint64_t S = 1000;
 	CHECK(mg_rec_ship_open(ship, 2, 1, S, s.writer) == 0);
-	struct producer p = {.f = mg_rec_hub_fork(hub, 0), .slot = 2, .gen = 1, .packets = 3000,
-			     .start = S};
+	struct producer p = {
+	    .f = mg_rec_hub_fork(hub, 0), .slot = 2, .gen = 1, .packets = 3000, .start = S};
 	pthread_t th;
 	pthread_create(&th, NULL, produce, &p);
 	unsigned got = 0;
@@ -439,8 +447,8 @@ static void test_slow_consumer(void)
 	FILE *m = fopen(path, "r");
 	bool meta_partial = false;
 	while (m && fgets(line, sizeof(line), m))
-		meta_partial |= strncmp(line, "partial 1", 9) == 0 ||
-				strncmp(line, "partial true", 12) == 0;
+		meta_partial |=
+		    strncmp(line, "partial 1", 9) == 0 || strncmp(line, "partial true", 12) == 0;
 	if (m)
 		fclose(m);
 	CHECK(meta_partial);
@@ -460,8 +468,18 @@ int main(int argc, char **argv)
 	(void)argc;
 	char prefix[64];
 	snprintf(prefix, sizeof(prefix), "--file-prefix=rec%d", (int)getpid());
-	char *eal[] = {argv[0], "--no-huge", "-m", "256", "--no-pci", "--no-shconf",
-		       "--no-telemetry", "-l", "0", "--log-level=error", prefix, NULL};
+	char *eal[] = {argv[0],
+		       "--no-huge",
+		       "-m",
+		       "256",
+		       "--no-pci",
+		       "--no-shconf",
+		       "--no-telemetry",
+		       "-l",
+		       "0",
+		       "--log-level=error",
+		       prefix,
+		       NULL};
 	if (rte_eal_init(11, eal) < 0) {
 		fprintf(stderr, "EAL init failed\n");
 		return 1;

@@ -143,8 +143,8 @@ static int buf_sink(void *arg, const void *bytes, size_t len)
 
 struct pkt {
 	struct mg_rec_record r;
-	bool expect;   /* lands in the output */
-	int64_t pos;   /* where (samples from the start), when expected */
+	bool expect; /* lands in the output */
+	int64_t pos; /* where (samples from the start), when expected */
 };
 
 static int16_t expect[2][TOTAL];
@@ -169,9 +169,14 @@ static void test_alignment(void)
 			continue; /* lost */
 		struct pkt *p = &pk[n++];
 		memset(p, 0, sizeof(*p));
-		p->r = (struct mg_rec_record){.contact = 1, .ssrc = 0x1111, .rtp_ts = ts0 + 160u * k,
-					      .seq = (uint16_t)(65530 + k), .pt = MG_REC_PT_PCMU,
-					      .leg = 0, .channel = MG_REC_CH_CUSTOMER, .len = 160};
+		p->r = (struct mg_rec_record){.contact = 1,
+					      .ssrc = 0x1111,
+					      .rtp_ts = ts0 + 160u * k,
+					      .seq = (uint16_t)(65530 + k),
+					      .pt = MG_REC_PT_PCMU,
+					      .leg = 0,
+					      .channel = MG_REC_CH_CUSTOMER,
+					      .len = 160};
 		p->r.arrival = S0 + 40 + 160ull * k + (k ? (uint64_t)(k * 7) % 25 : 0);
 		for (int i = 0; i < 160; i++)
 			p->r.payload[i] = (uint8_t)(0x01 + (k * 31 + i * 7) % 0x7e);
@@ -199,15 +204,19 @@ static void test_alignment(void)
 		struct pkt *p = &pk[n++];
 		memset(p, 0, sizeof(*p));
 		bool second = j >= 20;
-		p->r = (struct mg_rec_record){.contact = 1, .pt = MG_REC_PT_PCMA, .leg = 1,
-					      .channel = MG_REC_CH_AGENT, .len = 160};
+		p->r = (struct mg_rec_record){.contact = 1,
+					      .pt = MG_REC_PT_PCMA,
+					      .leg = 1,
+					      .channel = MG_REC_CH_AGENT,
+					      .len = 160};
 		p->r.ssrc = second ? 0x3333 : 0x2222;
 		p->r.rtp_ts = second ? 0x80000000u + 160u * (j - 20) : 5000u + 160u * j;
 		if (j >= 30)
 			p->r.rtp_ts += 40000;
 		p->r.seq = (uint16_t)(second ? 7 + j : 100 + j);
 		p->pos = second ? 1000 + 160 * 20 + 77 + 160 * (j - 20) : 1000 + 160 * j;
-		p->r.arrival = S0 + (uint64_t)p->pos + (uint64_t)((j * 11) % 30) * (j != 0 && j != 20);
+		p->r.arrival =
+		    S0 + (uint64_t)p->pos + (uint64_t)((j * 11) % 30) * (j != 0 && j != 20);
 		for (int i = 0; i < 160; i++)
 			p->r.payload[i] = (uint8_t)(j * 17 + i * 3);
 		p->expect = true;
@@ -220,8 +229,9 @@ static void test_alignment(void)
 			continue;
 		const struct mg_rec_record *r = &pk[i].r;
 		for (int s = 0; s < r->len; s++)
-			expect[r->channel][pk[i].pos + s] =
-			    r->pt == MG_REC_PT_PCMA ? ref_alaw[r->payload[s]] : ref_ulaw[r->payload[s]];
+			expect[r->channel][pk[i].pos + s] = r->pt == MG_REC_PT_PCMA
+								? ref_alaw[r->payload[s]]
+								: ref_ulaw[r->payload[s]];
 	}
 
 	struct buf out = {0};
@@ -255,7 +265,8 @@ static void test_alignment(void)
 			if (v != expect[ch][s]) {
 				if (first < 0) {
 					first = s;
-					fprintf(stderr, "  first mismatch at sample %d ch %d: %d != %d\n",
+					fprintf(stderr,
+						"  first mismatch at sample %d ch %d: %d != %d\n",
 						s, ch, v, expect[ch][s]);
 				}
 				mismatches++;
@@ -276,8 +287,13 @@ static void test_mix_and_edges(void)
 	struct buf out = {0};
 	struct mg_rec_wav *w;
 	CHECK(mg_rec_wav_create(&w, NULL, 0, buf_sink, &out) == 0);
-	struct mg_rec_record a = {.ssrc = 1, .rtp_ts = 0, .seq = 1, .pt = MG_REC_PT_PCMU,
-				  .leg = 0, .channel = MG_REC_CH_CUSTOMER, .len = 160,
+	struct mg_rec_record a = {.ssrc = 1,
+				  .rtp_ts = 0,
+				  .seq = 1,
+				  .pt = MG_REC_PT_PCMU,
+				  .leg = 0,
+				  .channel = MG_REC_CH_CUSTOMER,
+				  .len = 160,
 				  .arrival = 0};
 	struct mg_rec_record b = a;
 	b.leg = 2;
