@@ -1,8 +1,11 @@
 #!/usr/bin/env bash
-# Plain-RTP relay benchmark (issue 3): mediagate's data plane vs Debian's rtpengine, side
-# by side in one run, repetitions interleaved (mediagate, rtpengine, mediagate, ...).
+# Relay benchmarks: mediagate's data plane vs Debian's rtpengine, side by side in one run,
+# repetitions interleaved (mediagate, rtpengine, mediagate, ...).
+#  - "plain" (issue 3): plain RTP relay.
+#  - "p2" (issue 4, P2): SRTP-to-SRTP re-keying (relay_bench --srtp, rtpengine_load --srtp).
 #
-#   tests/perf/relay/run.sh            # 5 rounds for 1,000 and 10,000 calls, + scaling/overload
+#   tests/perf/relay/run.sh                  # both blocks
+#   BLOCKS=p2 tests/perf/relay/run.sh        # only P2
 #
 # Environment: ROUNDS (5), CALLS ("1000 10000"), SCALE ("1 100": mediagate-only points of
 # the scaling curve), RATE (rtpengine offered pps, 80000), MG_SECONDS (2, per mediagate
@@ -11,7 +14,11 @@
 # RELAY_CPU (CPU for the relay under test: mediagate's worker lcore 1 and rtpengine; the
 # generator / load tool get the other one; default "auto": the less busy CPU over one
 # second, because on this shared 2-core machine other jobs pin themselves to one core),
-# MG_BUILD (build dir, default build-perf).
+# MG_BUILD (build dir, default build-perf), BLOCKS ("plain p2").
+# P2: P2_CALLS ("1000 10000"), P2_ROUNDS ($ROUNDS), P2_SUITES (mediagate's suites,
+# "AES_CM_128_HMAC_SHA1_80 AEAD_AES_128_GCM"; rtpengine is measured with AES-CM only),
+# P2_RATE (rtpengine offered pps, 60000), P2_PERF (1: perf record on the worker, 10,000
+# SRTP calls).
 #
 # mediagate: relay_bench, EAL --no-huge -m 2048 --no-pci --no-shconf with lcores 0 and 1
 # (worker on lcore 1, generator + control on the main lcore 0; --lcores maps them to
@@ -30,6 +37,13 @@ mg_seconds=${MG_SECONDS:-2}
 re_seconds=${RE_SECONDS:-5}
 overload=${OVERLOAD:-1.5}
 do_perf=${PERF:-1}
+blocks=${BLOCKS:-"plain p2"}
+p2_calls=${P2_CALLS:-"1000 10000"}
+p2_rounds=${P2_ROUNDS:-$rounds}
+p2_suites=${P2_SUITES:-"AES_CM_128_HMAC_SHA1_80 AEAD_AES_128_GCM"}
+p2_rate=${P2_RATE:-60000}
+p2_perf=${P2_PERF:-1}
+has_block() { case " $blocks " in *" $1 "*) return 0 ;; esac; return 1; }
 
 bash "$root/scripts/deps.sh"
 [ -f "$build/build.ninja" ] || meson setup "$build" --werror >/dev/null
@@ -38,6 +52,7 @@ ninja -C "$build" tests/perf/relay/relay_bench tests/perf/relay/rtpengine_load >
 work=$(mktemp -d /tmp/relay-perf.XXXXXX)
 tag="relaybench-run$$"
 rtpe_pid=""
+load_srtp_lib=""
 cleanup() {
 	if [ -n "$rtpe_pid" ] && kill -0 "$rtpe_pid" 2>/dev/null; then
 		kill "$rtpe_pid" 2>/dev/null || true
@@ -103,13 +118,39 @@ rtpe_stop() {
 	rtpe_pid=""
 }
 
-re_run() { # calls round
-	timeout 300 "$build/tests/perf/relay/rtpengine_load" --ng "127.0.0.1:$ngport" \
-		--calls "$1" --rate "$rate" --seconds "$re_seconds" --warmup 1 --reps 1 \
-		--pid "$rtpe_pid" --cpu "$gen_cpu" --prefix "r$2-c$1" >"$work/re.out" 2>&1 ||
+re_run() { # calls round [label rate extra rtpengine_load options...]
+	local calls=$1 round=$2 label=${3:-main} r=${4:-$rate}
+	shift 2; shift $(($# < 2 ? $# : 2))
+	LD_LIBRARY_PATH=$load_srtp_lib timeout 300 "$build/tests/perf/relay/rtpengine_load" --ng "127.0.0.1:$ngport" \
+		--calls "$calls" --rate "$r" --seconds "$re_seconds" --warmup 1 --reps 1 \
+		--pid "$rtpe_pid" --cpu "$gen_cpu" --prefix "$label-r$round-c$calls" "$@" >"$work/re.out" 2>&1 ||
 		{ cat "$work/re.out"; echo "run.sh: rtpengine_load failed" >&2; exit 1; }
 	grep -E '^(rep|totals)' "$work/re.out" | sed 's/^/    re: /'
-	grep -E '^(REP|SUMMARY) ' "$work/re.out" | sed "s/^/main /" >>"$results"
+	grep -E '^(REP|SUMMARY) ' "$work/re.out" | sed "s/^/$label /" >>"$results"
+}
+
+perf_worker() { # title [relay_bench options...]: perf record on the worker thread
+	local title=$1
+	shift
+	command -v perf >/dev/null || return 0
+	echo "== perf record (cpu-clock) on the worker thread, $title"
+	"$build/tests/perf/relay/relay_bench" --reps 3 --seconds 2 "$@" -- --no-huge -m 2048 \
+		--no-pci --no-shconf $eal_cpus --no-telemetry --log-level lib.eal:warning \
+		--file-prefix "$tag-perf" >"$work/perf-mg.out" 2>&1 &
+	local bpid=$! wtid="" t
+	sleep 2.5
+	for t in /proc/$bpid/task/*; do
+		[ "$(cat "$t/comm" 2>/dev/null)" = rte-worker-1 ] && wtid=${t##*/}
+	done
+	if [ -n "$wtid" ]; then
+		perf record -e cpu-clock -t "$wtid" -o "$work/perf.data" -- sleep 4 >/dev/null 2>&1 || true
+	fi
+	wait "$bpid" || true
+	rm -rf /var/run/dpdk/"$tag-perf"
+	grep -E '^(median|relay_bench: ok|relay_bench: FAILED)' "$work/perf-mg.out" | sed 's/^/    mg: /'
+	perf report -i "$work/perf.data" --no-children --sort symbol --stdio 2>/dev/null |
+		grep -E '^ +[0-9]' | head -20 | sed 's/^/    perf: /' || true
+	rm -f "$work/perf.data"
 }
 
 echo "== relay benchmark $(date -u +%FT%TZ) on $(nproc) cores: $(lscpu | sed -n 's/^Model name: *//p')"
@@ -125,6 +166,10 @@ echo "   load average before: $(cut -d' ' -f1-3 /proc/loadavg)"
 fd_limit=$(ulimit -Hn)
 re_max=1000000
 [ "$fd_limit" = unlimited ] || re_max=$(( (fd_limit - 400) / 4 / 100 * 100 ))
+re_calls_for() { # calls -> what rtpengine gets (descriptor limit)
+	if [ "$1" -gt "$re_max" ]; then echo "$re_max"; else echo "$1"; fi
+}
+if has_block plain; then
 for calls in $calls_list; do
 	re_calls=$calls
 	if [ "$calls" -gt "$re_max" ]; then
@@ -154,24 +199,43 @@ if [ "$overload" != 0 ]; then
 	mg_run overload 1000 3 "$mg_seconds" --overload "$overload"
 fi
 
-if [ "$do_perf" = 1 ] && command -v perf >/dev/null; then
-	echo "== perf record (cpu-clock) on the worker thread, 10000 calls"
-	"$build/tests/perf/relay/relay_bench" --calls 10000 --reps 3 --seconds 2 -- --no-huge -m 2048 \
-		--no-pci --no-shconf $eal_cpus --no-telemetry --log-level lib.eal:warning \
-		--file-prefix "$tag-perf" >"$work/perf-mg.out" 2>&1 &
-	bpid=$!
-	sleep 2.5
-	wtid=""
-	for t in /proc/$bpid/task/*; do
-		[ "$(cat "$t/comm" 2>/dev/null)" = rte-worker-1 ] && wtid=${t##*/}
-	done
-	if [ -n "$wtid" ]; then
-		perf record -e cpu-clock -t "$wtid" -o "$work/perf.data" -- sleep 4 >/dev/null 2>&1 || true
+if [ "$do_perf" = 1 ]; then
+	perf_worker "10000 calls" --calls 10000
+fi
+fi # plain
+
+if has_block p2; then
+	# The load tool's own SRTP (libsrtp2, protect + unprotect of every packet) should not
+	# limit the offered rate: use libsrtp2 built against OpenSSL (as P1 does) when it can
+	# be built, Debian's otherwise. rtpengine itself does not use libsrtp2.
+	bash "$root/tests/perf/srtp/build-libsrtp-openssl.sh" >/dev/null 2>&1 || true
+	if [ -f "$root/build-deps/libsrtp2-openssl/src/libsrtp2.so.1" ]; then
+		load_srtp_lib=$root/build-deps/libsrtp2-openssl/src
+		echo "   rtpengine_load SRTP: libsrtp2 + OpenSSL from $load_srtp_lib"
+	else
+		echo "   rtpengine_load SRTP: Debian's libsrtp2"
 	fi
-	wait "$bpid" || true
-	rm -rf /var/run/dpdk/"$tag-perf"
-	perf report -i "$work/perf.data" --no-children --sort symbol --stdio 2>/dev/null |
-		grep -E '^ +[0-9]' | head -20 | sed 's/^/    perf: /' || true
+	for calls in $p2_calls; do
+		re_calls=$(re_calls_for "$calls")
+		[ "$re_calls" = "$calls" ] || echo "NOTE: rtpengine gets $re_calls calls, not $calls (4 descriptors per call, hard open-files limit $fd_limit)"
+		echo "$re_calls" >"$work/p2recalls-$calls"
+		echo "== P2 SRTP-to-SRTP, $calls calls (rtpengine: $re_calls): $p2_rounds rounds, interleaved"
+		rtpe_start
+		for r in $(seq "$p2_rounds"); do
+			echo "  round $r"
+			for suite in $p2_suites; do
+				echo "    mediagate $suite"
+				mg_run "p2-$suite" "$calls" 2 "$mg_seconds" --srtp="$suite"
+			done
+			echo "    rtpengine AES_CM_128_HMAC_SHA1_80 / _32"
+			re_run "$re_calls" "$r" p2re "$p2_rate" --srtp
+		done
+		grep -c "Too many packets" "$work/rtpengine.log" | sed 's/^/    rtpengine "Too many packets in UDP receive queue" log lines: /' || true
+		rtpe_stop
+	done
+	if [ "$p2_perf" = 1 ]; then
+		perf_worker "10000 SRTP-to-SRTP calls (AES_CM_128_HMAC_SHA1_80)" --calls 10000 --srtp
+	fi
 fi
 
 # Medians over all repetitions of every round.
@@ -180,6 +244,7 @@ minmax() { sort -g | awk 'NR==1{mn=$1} {mx=$1} END{printf "%s-%s", mn, mx}'; }
 field() { # label kind calls key
 	grep "^$1 REP $2 calls=$3 " "$results" | tr ' ' '\n' | sed -n "s/^$4=//p"
 }
+if has_block plain; then
 echo
 echo "== results: medians of all repetitions (range min-max). busy-core-s: relayed packets per"
 echo "   second of worker busy cycles (mg_worker_stats, TSC); CPU-s: per second of CPU time the"
@@ -223,6 +288,48 @@ echo " worker / rtpengine threads were runnable but not running: other load on t
 grep '^overload OVERLOAD ' "$results" | sed 's/^overload /overload: /' || true
 echo
 echo "goal: >= 5 Mpps per worker core-second and >= 50x rtpengine per core"
+fi # plain
+
+if has_block p2; then
+echo
+echo "== P2 results: SRTP-to-SRTP re-keyed packets (every packet unprotected with the ingress"
+echo "   leg's key and protected with the egress leg's key), medians of all repetitions (range"
+echo "   min-max); columns as above. rtpengine: userspace, one core, AES_CM_128_HMAC_SHA1_80 on A,"
+echo "   _32 on B (its only way to re-key both directions, see rtpengine_load.c); the ratios"
+echo "   compare every mediagate suite with that rtpengine figure"
+printf '%-12s | %-23s | %-24s | %-24s | %-22s | %-26s | %-8s | %-9s | %s\n' calls suite \
+	"mg Mpps/busy-core-s" "mg Mpps/CPU-s" "mg Mpps/clean-window" "rtpengine kpps/CPU-s" \
+	"re loss" "preempted" "ratio (busy, CPU-s, clean)"
+for calls in $p2_calls; do
+	rc=$(cat "$work/p2recalls-$calls")
+	re=$(field p2re rtpengine "$rc" per_core_pps | median)
+	rer=$(field p2re rtpengine "$rc" per_core_pps | awk '{printf "%.1f\n", $1/1e3}' | minmax)
+	loss=$(field p2re rtpengine "$rc" loss | median)
+	rep_=$(field p2re rtpengine "$rc" preempted | median)
+	cl=$calls
+	[ "$rc" = "$calls" ] || cl="$calls/$rc"
+	for suite in $p2_suites; do
+		lb="p2-$suite"
+		mg=$(field "$lb" mediagate "$calls" per_core_pps | median)
+		mgr=$(field "$lb" mediagate "$calls" per_core_pps | awk '{printf "%.2f\n", $1/1e6}' | minmax)
+		mgc=$(field "$lb" mediagate "$calls" per_cpu_pps | median)
+		mgcr=$(field "$lb" mediagate "$calls" per_cpu_pps | awk '{printf "%.2f\n", $1/1e6}' | minmax)
+		mgp=$(field "$lb" mediagate "$calls" preempted | median)
+		mgw=$(field "$lb" mediagate "$calls" clean_pps | awk '$1>0' | median)
+		mgwr=$(field "$lb" mediagate "$calls" clean_pps | awk '$1>0 {printf "%.2f\n", $1/1e6}' | minmax)
+		awk -v c="$cl" -v s="$suite" -v mg="$mg" -v mgr="$mgr" -v mgc="$mgc" -v mgcr="$mgcr" -v re="$re" \
+			-v rer="$rer" -v l="$loss" -v p1="$mgp" -v p2="$rep_" -v mgw="$mgw" -v mgwr="$mgwr" 'BEGIN{
+			printf "%-12s | %-23s | %-24s | %-24s | %-22s | %-26s | %-8s | %-9s | %.1fx, %.1fx, %.1fx\n", c, s,
+				sprintf("%.3f (%s)", mg/1e6, mgr), sprintf("%.3f (%s)", mgc/1e6, mgcr),
+				sprintf("%.3f (%s)", mgw/1e6, mgwr),
+				sprintf("%.1f (%s)", re/1e3, rer), sprintf("%.2f%%", 100*l),
+				sprintf("%.0f%%/%.0f%%", 100*p1, 100*p2),
+				(re>0 ? mg/re : 0), (re>0 ? mgc/re : 0), (re>0 ? mgw/re : 0) }'
+	done
+done
+echo "goal (P2): >= 1 Mpps per worker lcore with 10,000 G.711 SRTP-to-SRTP calls and >= 15x"
+echo "rtpengine per core"
+fi # p2
 echo "load average after: $(cut -d' ' -f1-3 /proc/loadavg)"
 echo "raw lines:"
 sed 's/^/  /' "$results"
