@@ -7,7 +7,9 @@
  *      pipeline = none (default): bursts of 32, nothing else;
  *                 lookahead: bursts of 32, mg_srtp_prefetch_burst() of burst k+1 before burst
  *                 k is processed (what a worker holding the next rx burst could do);
- *                 section: one call with all 256 packets (the engine pipelines its chunks)
+ *                 section: one call with all 256 packets (the engine pipelines its chunks);
+ *                 warm: like none, but the section's context lines are read untimed just
+ *                 before the timed part (a diagnostic: the cost without context misses)
  *   bench_srtp <label>:<path to libsrtp2.so> <cm|gcm> <payload> <streams> <op> [reps] [seconds]
  *              (e.g. libsrtp-nss:/usr/lib/x86_64-linux-gnu/libsrtp2.so.1)
  *
@@ -18,6 +20,7 @@
  * [seconds] of CPU time per repetition. Every packet's result is checked. One RESULT line per
  * repetition: run.sh takes medians over repetitions and rounds. */
 #include <dlfcn.h>
+#include <stddef.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -133,6 +136,7 @@ int main(int argc, char **argv)
 	const char *pipeline = argc > 9 ? argv[9] : "none";
 	const bool lookahead = !strcmp(pipeline, "lookahead");
 	const unsigned call_size = !strcmp(pipeline, "section") ? SECTION : BURST;
+	const bool warm_contexts = is_mg && !strcmp(pipeline, "warm");
 	const bool is_mg = !strcmp(impl, "mg");
 	char label[64] = "mg";
 	const char *library_path = NULL;
@@ -285,6 +289,17 @@ int main(int argc, char **argv)
 			if (is_mg)
 				for (unsigned i = 0; i < SECTION; i++)
 					pkts[i].ctx = &contexts[pkt_stream[i]];
+
+			if (warm_contexts) {
+				/* diagnostic only: demand-load line 0 and the key lines untimed */
+				static volatile uint8_t sink;
+				for (unsigned i = 0; i < SECTION; i++) {
+					const uint8_t *c = (const uint8_t *)pkts[i].ctx;
+					for (unsigned off = 0; off < offsetof(mg_srtp_ctx, srtcp);
+					     off += 64)
+						sink ^= c[off];
+				}
+			}
 
 			/* timed */
 			double t0 = thread_cpu_seconds();
