@@ -1047,8 +1047,10 @@ int main(int argc, char **argv)
 	}
 
 	/* Stop feeding, let everything in flight come back, stop the worker. */
-	uint64_t until = rte_rdtsc() + hz / 5;
-	while (rte_rdtsc() < until)
+	/* At least 0.2 s; on a loaded machine a preempted worker may need longer for what is
+	 * still in its rx ring (SRTP costs more per packet), so wait up to 10 s for it. */
+	uint64_t t_end = rte_rdtsc(), until = t_end + hz / 5, limit = t_end + 10 * hz;
+	while (rte_rdtsc() < until || (n_stash < opt.inflight && rte_rdtsc() < limit))
 		drain();
 	mg_dp_stop(dp);
 	drain();
