@@ -23,6 +23,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/statvfs.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -491,11 +492,26 @@ static struct step_result run_step(struct mg_rec_hub *hub, unsigned calls, uint3
 	if (mg_rec_ship_create(&ship, hub, NULL) != 0)
 		die("ship");
 	null_bytes = 0;
-	uint64_t start = mg_rec_clock_now() + 8000; /* 1 s to set up the recordings */
+	/* The sealed files must fit: refuse a step that would fill more than half of the free
+	 * space of --dir (tmpfs is memory). */
+	if (opt.sink != SINK_NULL) {
+		struct statvfs vf;
+		double need = (double)calls * (opt.seconds + 3) * 32000 * 1.05;
+		if (statvfs(opt.dir, &vf) == 0 && need > 0.5 * (double)vf.f_bavail * vf.f_frsize) {
+			fprintf(stderr, "step %u: %.1f GB of sealed files would not fit in %s\n",
+				calls, need / 1e9, opt.dir);
+			exit(1);
+		}
+	}
+	uint64_t t_setup = mg_rec_clock_now();
+	uint64_t start = t_setup + 8000 + (uint64_t)calls * 2; /* time to open the recordings */
 	struct calls cs;
 	calls_open(&cs, ship, calls, gen, start);
-	if (mg_rec_clock_now() > start)
-		start = mg_rec_clock_now() + 800;
+	if (mg_rec_clock_now() > start) {
+		/* the recordings are anchored at start: the producer cannot begin earlier */
+		fprintf(stderr, "step %u: setup took %.2f s, longer than planned\n", calls,
+			(mg_rec_clock_now() - t_setup) / 8000.0);
+	}
 	struct mg_rec_ring_stats before[16], after[16];
 	for (unsigned r = 0; r < opt.rings; r++)
 		mg_rec_hub_ring_stats(hub, r, &before[r]);
@@ -507,6 +523,8 @@ static struct step_result run_step(struct mg_rec_hub *hub, unsigned calls, uint3
 				.gen = gen};
 	while (mg_rec_clock_now() < start)
 		;
+	prod.start = mg_rec_clock_now() > start ? mg_rec_clock_now() : start;
+	prod.end = prod.start + (uint64_t)(opt.seconds * 8000);
 	if (rte_eal_remote_launch(producer_main, &prod, 1) != 0)
 		die("launch");
 	uint64_t busy = 0, t_begin = rte_rdtsc(), recs = 0;
