@@ -136,8 +136,8 @@ int main(int argc, char **argv)
 	const char *pipeline = argc > 9 ? argv[9] : "none";
 	const bool lookahead = !strcmp(pipeline, "lookahead");
 	const unsigned call_size = !strcmp(pipeline, "section") ? SECTION : BURST;
-	const bool warm_contexts = is_mg && !strcmp(pipeline, "warm");
 	const bool is_mg = !strcmp(impl, "mg");
+	const bool warm_contexts = is_mg && !strcmp(pipeline, "warm");
 	char label[64] = "mg";
 	const char *library_path = NULL;
 	if (!is_mg && strchr(impl, ':')) {
