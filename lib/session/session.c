@@ -13,7 +13,27 @@ struct mg_sessions {
 	pthread_mutex_t lock;
 	void (*on_delete)(void *arg, const struct mg_call *c);
 	void *on_delete_arg;
+	struct mg_call *dirty; /* calls changed by signalling, not yet persisted */
 };
+
+void mg_call_mark_dirty(struct mg_sessions *s, struct mg_call *c)
+{
+	if (c->state_dirty)
+		return;
+	c->state_dirty = true;
+	c->dirty_prev = NULL;
+	c->dirty_next = s->dirty;
+	if (s->dirty)
+		s->dirty->dirty_prev = c;
+	s->dirty = c;
+}
+
+struct mg_call *mg_sessions_take_dirty(struct mg_sessions *s)
+{
+	struct mg_call *list = s->dirty;
+	s->dirty = NULL;
+	return list;
+}
 
 void mg_sessions_on_delete(struct mg_sessions *s, void (*fn)(void *arg, const struct mg_call *c),
 			   void *arg)
@@ -115,6 +135,14 @@ void mg_call_delete(struct mg_sessions *s, struct mg_call *c)
 {
 	if (s->on_delete)
 		s->on_delete(s->on_delete_arg, c);
+	if (c->state_dirty) { /* deleted before it was persisted */
+		if (c->dirty_prev)
+			c->dirty_prev->dirty_next = c->dirty_next;
+		else
+			s->dirty = c->dirty_next;
+		if (c->dirty_next)
+			c->dirty_next->dirty_prev = c->dirty_prev;
+	}
 	mg_sessions_lock(s);
 	struct mg_call **pp = &s->buckets[hash_str(c->call_id) % s->n_buckets];
 	while (*pp && *pp != c)
@@ -194,7 +222,7 @@ int mg_call_configure(struct mg_sessions *s, struct mg_call *c, unsigned i, int 
 	m->cfg[side] = *cfg;
 	m->cfg[side].relatch = false;
 	m->cfg[side].restore_latch = false;
-	c->state_dirty = true;
+	mg_call_mark_dirty(s, c);
 	if (leg->published)
 		return mg_dp_leg_update(s->dp, leg, cfg);
 	return mg_dp_leg_publish(s->dp, leg, cfg);

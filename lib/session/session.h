@@ -56,6 +56,8 @@ struct mg_call {
 	time_t created, last_signal;
 	bool answered;
 	bool state_dirty;    /* changed since last written to the state store */
+	struct mg_call *dirty_next, *dirty_prev; /* the sessions' dirty list, while state_dirty */
+	uint64_t latch_sig;  /* latched addresses at the last snapshot (cheap change check) */
 	uint64_t state_hash; /* of the last snapshot written */
 	struct mg_call *hash_next;
 	struct mg_call *list_next, *list_prev;
@@ -91,6 +93,11 @@ int mg_call_media_ensure_at(struct mg_sessions *s, struct mg_call *c, unsigned i
 /* Publishes (first time) or updates the configuration of one side's leg. */
 int mg_call_configure(struct mg_sessions *s, struct mg_call *c, unsigned i, int side,
 		      const struct mg_leg_cfg *cfg);
+
+/* Marks a call as changed by signalling: the next persist pass writes it. */
+void mg_call_mark_dirty(struct mg_sessions *s, struct mg_call *c);
+/* Takes the list of calls marked dirty (each clears its flag when written). */
+struct mg_call *mg_sessions_take_dirty(struct mg_sessions *s);
 
 /* SDES state of one side, allocated on first use; NULL when out of memory. */
 struct mg_side_crypto *mg_media_crypto(struct mg_media *m, int side);

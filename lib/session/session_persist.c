@@ -31,29 +31,71 @@ void mg_sessions_attach_state(struct mg_sessions *s, struct mg_state *st)
 	mg_sessions_on_delete(s, on_delete, st);
 }
 
-unsigned mg_sessions_persist(struct mg_sessions *s, struct mg_state *st, bool all)
+/* A cheap signature of the latched addresses, so the checkpoint pass encodes only the
+ * calls whose latching changed since their last snapshot. */
+static uint64_t latch_signature(const struct mg_call *c)
+{
+	uint64_t h = 1469598103934665603ull;
+	for (unsigned i = 0; i < c->n_media; i++)
+		for (int side = 0; side < 2; side++) {
+			const struct mg_leg *l = c->media[i].leg[side];
+			if (!l)
+				continue;
+			struct mg_latch rtp, rtcp;
+			mg_dp_leg_snapshot(l, NULL, &rtp, &rtcp);
+			uint64_t v = (uint64_t)rtp.latched << 63 | (uint64_t)rtp.addr.ip << 16 |
+				     rtp.addr.port;
+			uint64_t w = (uint64_t)rtcp.latched << 63 | (uint64_t)rtcp.addr.ip << 16 |
+				     rtcp.addr.port;
+			h = (h ^ v) * 1099511628211ull;
+			h = (h ^ w) * 1099511628211ull;
+		}
+	return h;
+}
+
+static bool write_call(struct mg_state *st, struct mg_call *c)
 {
 	static char blob[32768];
+	size_t n = mg_call_encode(c, blob, sizeof(blob));
+	if (!n)
+		return true; /* cannot be encoded: nothing better to do than skip it */
+	uint64_t h = fnv(blob, n);
+	if (h == c->state_hash)
+		return true;
+	char key[MG_CALL_ID_MAX + 8];
+	key_of(c->call_id, key, sizeof(key));
+	if (mg_state_put(st, key, blob, n) != 0)
+		return false; /* store full: retried by the next pass */
+	c->state_hash = h;
+	return true;
+}
+
+unsigned mg_sessions_persist(struct mg_sessions *s, struct mg_state *st, bool all)
+{
 	unsigned written = 0;
-	for (struct mg_call *c = mg_call_first(s); c; c = mg_call_next(c)) {
-		if (!all && !c->state_dirty)
-			continue;
-		size_t n = mg_call_encode(c, blob, sizeof(blob));
-		if (!n)
-			continue;
-		uint64_t h = fnv(blob, n);
-		/* a checkpoint pass only writes calls whose snapshot changed (latching) */
-		if (h != c->state_hash) {
-			char key[MG_CALL_ID_MAX + 8];
-			key_of(c->call_id, key, sizeof(key));
-			if (mg_state_put(st, key, blob, n) == 0) {
-				c->state_hash = h;
-				written++;
-			} else {
-				continue; /* store full: stays dirty, retried next pass */
-			}
-		}
+	/* calls changed by signalling */
+	struct mg_call *c = mg_sessions_take_dirty(s);
+	while (c) {
+		struct mg_call *next = c->dirty_next;
 		c->state_dirty = false;
+		c->dirty_next = c->dirty_prev = NULL;
+		if (write_call(st, c)) {
+			c->latch_sig = latch_signature(c);
+			written++;
+		} else {
+			mg_call_mark_dirty(s, c);
+		}
+		c = next;
+	}
+	if (!all)
+		return written;
+	/* checkpoint: calls whose latching changed since their last snapshot */
+	for (c = mg_call_first(s); c; c = mg_call_next(c)) {
+		uint64_t sig = latch_signature(c);
+		if (sig != c->latch_sig && write_call(st, c)) {
+			c->latch_sig = sig;
+			written++;
+		}
 	}
 	return written;
 }
@@ -74,7 +116,7 @@ static int restore_one(void *arg, const char *key, const void *val, size_t len)
 		/* written back under this appliance's prefix by the next persist pass */
 		struct mg_call *c = mg_call_find(r->s, key + 5);
 		if (c)
-			c->state_dirty = true;
+			mg_call_mark_dirty(r->s, c);
 		r->restored++;
 	} else {
 		if (!r->failed)

@@ -262,6 +262,5 @@ int mg_call_restore(struct mg_sessions *s, const char *blob, size_t len, char *e
 		mg_call_delete(s, c);
 		return -1;
 	}
-	c->state_dirty = false;
 	return 0;
 }
