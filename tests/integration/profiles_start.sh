@@ -63,6 +63,22 @@ else
 fi
 echo $before >$hp
 
+# R5: the ng socket answers only its allowlist, the telemetry socket is root-only
+port=$((21000 + RANDOM % 8000))
+ip netns exec "$ns" "$mg" --profile null --set eal.file_prefix="mgprof$$deny" \
+	--set control.ng_listen="127.0.0.1:$port" --set control.ng_allow=10.0.0.0/8 >"$work/deny.log" 2>&1 &
+pid=$!
+for i in $(seq 1 50); do [ -S "/var/run/dpdk/mgprof$$deny/dpdk_telemetry.v2" ] && break; sleep 0.1; done
+sleep 0.5
+ip netns exec "$ns" python3 "$root/tests/tools/ng.py" "$port" '{"command":"ping"}' >/dev/null 2>&1 &&
+	fail "ng answered a source outside control.ng_allow"
+printf '/mediagate/stats\n' | dpdk-telemetry.py -f "mgprof$$deny" | grep -q '"ng_denied": 1' ||
+	fail "the refused ng request was not counted"
+mode=$(stat -c %a "/var/run/dpdk/mgprof$$deny/dpdk_telemetry.v2")
+[ "$mode" = 600 ] || fail "telemetry socket mode is $mode, not 600"
+kill $pid; wait $pid
+echo "ok: ng request from outside the allowlist not answered, counted; telemetry socket mode 600"
+
 # a broken profile names its field
 cat >"$work/bad.conf" <<'CONF'
 [eal]

@@ -133,5 +133,20 @@ assert s["offerer"]["rtp_in_packets"] == 10, s["offerer"]
 assert b["received"] == 0, b
 PY
 ok "no key on an SRTP leg: every packet dropped (srtp_no_key), nothing sent in plaintext"
+# R5: no key material in anything mediagate printed or exports (its log, every telemetry
+# command, ng query answers), only in the SDP it hands out
+for c in /mediagate/stats /mediagate/lcores /mediagate/sessions /mediagate/interfaces \
+	/mediagate/session,s2r /mediagate/session,nokey /mediagate/version; do
+	tel "$c" >>"$work/exported.txt"
+done
+"${NG[@]}" query --call-id=s2r >>"$work/exported.txt"
+cat "$work/mg.log" >>"$work/exported.txt"
+for k in "$ka" "$k_ma"; do
+	# the base64 text and the key bytes in hex
+	hex=$(printf '%s' "$k" | base64 -d | od -An -tx1 | tr -d ' \n')
+	grep -qF "$k" "$work/exported.txt" && fail "a key appears in logs or telemetry"
+	grep -qiF "${hex:0:32}" "$work/exported.txt" && fail "key bytes appear in logs or telemetry"
+done
+ok "no SRTP key in mediagate's log, telemetry or query answers"
 kill -0 "$mg_pid" || fail "mediagate died"
 echo "PASS srtp_sdes_af_packet"
