@@ -18,7 +18,7 @@
 # P2: P2_CALLS ("1000 10000"), P2_ROUNDS ($ROUNDS), P2_SUITES (mediagate's suites,
 # "AES_CM_128_HMAC_SHA1_80 AEAD_AES_128_GCM"; rtpengine is measured with AES-CM only),
 # P2_RATE (rtpengine offered pps, 60000), P2_PERF (1: perf record on the worker, 10,000
-# SRTP calls).
+# SRTP calls), P2_SCALE ("100": mediagate-only SRTP points, first suite of P2_SUITES).
 #
 # mediagate: relay_bench, EAL --no-huge -m 2048 --no-pci --no-shconf with lcores 0 and 1
 # (worker on lcore 1, generator + control on the main lcore 0; --lcores maps them to
@@ -43,6 +43,7 @@ p2_rounds=${P2_ROUNDS:-$rounds}
 p2_suites=${P2_SUITES:-"AES_CM_128_HMAC_SHA1_80 AEAD_AES_128_GCM"}
 p2_rate=${P2_RATE:-60000}
 p2_perf=${P2_PERF:-1}
+p2_scale=${P2_SCALE:-"100"}
 has_block() { case " $blocks " in *" $1 "*) return 0 ;; esac; return 1; }
 
 bash "$root/scripts/deps.sh"
@@ -233,6 +234,11 @@ if has_block p2; then
 		grep -c "Too many packets" "$work/rtpengine.log" | sed 's/^/    rtpengine "Too many packets in UDP receive queue" log lines: /' || true
 		rtpe_stop
 	done
+	p2_first=${p2_suites%% *}
+	for calls in $p2_scale; do
+		echo "== P2 scaling point: mediagate, $calls SRTP-to-SRTP calls ($p2_first)"
+		mg_run p2scale "$calls" 3 "$mg_seconds" --srtp="$p2_first"
+	done
 	if [ "$p2_perf" = 1 ]; then
 		perf_worker "10000 SRTP-to-SRTP calls (AES_CM_128_HMAC_SHA1_80)" --calls 10000 --srtp
 	fi
@@ -326,6 +332,12 @@ for calls in $p2_calls; do
 				sprintf("%.0f%%/%.0f%%", 100*p1, 100*p2),
 				(re>0 ? mg/re : 0), (re>0 ? mgc/re : 0), (re>0 ? mgw/re : 0) }'
 	done
+done
+for calls in $p2_scale; do
+	mg=$(field p2scale mediagate "$calls" per_core_pps | median)
+	mgc=$(field p2scale mediagate "$calls" per_cpu_pps | median)
+	mgw=$(field p2scale mediagate "$calls" clean_pps | awk '$1>0' | median)
+	awk -v c="$calls" -v s="$p2_first" -v mg="$mg" -v mgc="$mgc" -v mgw="$mgw" 'BEGIN{printf "%-12s | %-23s | %-24.3f | %-24.3f | %-22.3f | (mediagate only: scaling curve)\n", c, s, mg/1e6, mgc/1e6, mgw/1e6}'
 done
 echo "goal (P2): >= 1 Mpps per worker lcore with 10,000 G.711 SRTP-to-SRTP calls and >= 15x"
 echo "rtpengine per core"
