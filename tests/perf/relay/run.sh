@@ -151,6 +151,10 @@ perf_worker() { # title [relay_bench options...]: perf record on the worker thre
 	grep -E '^(median|relay_bench: ok|relay_bench: FAILED)' "$work/perf-mg.out" | sed 's/^/    mg: /'
 	perf report -i "$work/perf.data" --no-children --sort symbol --stdio 2>/dev/null |
 		grep -E '^ +[0-9]' | head -20 | sed 's/^/    perf: /' || true
+	# per object: IPsec-MB's internal functions have no symbols (perf names the nearest
+	# exported one), so its share is clearer per library
+	perf report -i "$work/perf.data" --no-children --sort dso --stdio 2>/dev/null |
+		grep -E '^ +[0-9]' | head -6 | sed 's/^/    perf dso: /' || true
 	rm -f "$work/perf.data"
 }
 
