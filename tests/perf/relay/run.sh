@@ -90,7 +90,7 @@ mg_run() { # label calls reps seconds [extra relay_bench options...]
 		--no-telemetry --log-level lib.eal:warning --file-prefix "$tag-$n" >"$work/mg.out" 2>&1 ||
 		{ cat "$work/mg.out"; echo "run.sh: relay_bench failed" >&2; exit 1; }
 	rm -rf /var/run/dpdk/"$tag-$n"
-	grep -E '^(rep|  clean|median|overload|per stream|totals|relay_bench: ok)' "$work/mg.out" | sed 's/^/    mg: /'
+	grep -E '^(rep|  clean|median|overload|per stream|totals|srtp:|relay_bench: ok)' "$work/mg.out" | sed 's/^/    mg: /'
 	grep -E '^(REP|SUMMARY|OVERLOAD) ' "$work/mg.out" | sed "s/^/$label /" >>"$results"
 }
 
