@@ -940,10 +940,9 @@ reject:
 
 enum burst_kind { RTP_PROTECT, RTP_UNPROTECT, RTCP_PROTECT, RTCP_UNPROTECT };
 
-/* Prefetching runs in two phases so that no load waits on a miss: the head phase needs
- * only the context address (line 0, the first SSRC state, the first key lines: all of an
- * AES-CM key set, the round keys of a GCM one); the tail phase reads line 0 (is it GCM?)
- * once it has had time to arrive and fetches the GHASH key lines. */
+/* Prefetch from the context address alone (line 0, the first key lines: all of an AES-CM-128
+ * key set, the round keys of a GCM one): used for the next chunk and by
+ * mg_srtp_prefetch_burst. The chunk being processed is gathered with loads instead. */
 static inline void prefetch_head(const mg_srtp_ctx *ctx, const uint8_t *data, bool rtcp)
 {
 	const char *keys = (const char *)(rtcp ? &ctx->srtcp : &ctx->srtp);
@@ -954,22 +953,6 @@ static inline void prefetch_head(const mg_srtp_ctx *ctx, const uint8_t *data, bo
 	for (unsigned off = 0; off < 256; off += 64) /* AES-CM-128 keys, GCM round keys */
 		__builtin_prefetch(keys + off, 0, 3);
 	__builtin_prefetch(data, 1, 3);
-}
-
-static inline void prefetch_tail(const mg_srtp_engine *engine, const mg_srtp_ctx *ctx, bool rtcp)
-{
-	const char *keys = (const char *)(rtcp ? &ctx->srtcp : &ctx->srtp);
-	if (!ctx->is_aead) {
-		if (ctx->key_len == 32) /* AES-256 round keys push HMAC states + salt to line 4 */
-			__builtin_prefetch(keys + 256, 0, 3);
-		return;
-	}
-	for (unsigned off = 256; off < engine->gcm_hot_head_end; off += 64)
-		__builtin_prefetch(keys + off, 0, 3);
-	for (unsigned off = engine->gcm_hot_tail_start & ~63u; off < sizeof(struct gcm_key_data);
-	     off += 64)
-		__builtin_prefetch(keys + off, 0, 3);
-	__builtin_prefetch(keys + sizeof(struct gcm_key_data), 0, 3); /* salt */
 }
 
 static inline void prefetch_heads(const struct mg_srtp_pkt *pkts, unsigned n, bool rtcp)
