@@ -56,10 +56,11 @@ struct mg_endpoint {
 
 /* Per-leg counters, written by the owning worker only, read by control/telemetry. */
 struct mg_leg_stats {
-	uint64_t rtp_in_pkts, rtp_in_bytes, rtcp_in_pkts, rtcp_in_bytes;
-	uint64_t rtp_out_pkts, rtp_out_bytes, rtcp_out_pkts, rtcp_out_bytes;
-	uint64_t drops[MG_LEG_DROP_COUNT];
+	/* first: what every relayed packet updates, in the leg's third cache line */
 	uint64_t last_rx_tsc; /* TSC of the last accepted packet (0: none yet) */
+	uint64_t rtp_in_pkts, rtp_in_bytes, rtp_out_pkts, rtp_out_bytes;
+	uint64_t rtcp_in_pkts, rtcp_in_bytes, rtcp_out_pkts, rtcp_out_bytes;
+	uint64_t drops[MG_LEG_DROP_COUNT];
 };
 
 struct mg_latch {
