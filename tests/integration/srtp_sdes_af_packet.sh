@@ -3,7 +3,7 @@
 # libsrtp2-based peers (tests/tools/srtp_peer, independent of mediagate's engine):
 #  1. SRTP <-> SRTP (AES_CM_128_HMAC_SHA1_80 and AEAD_AES_128_GCM): mediagate decrypts
 #     with each side's key and encrypts with fresh keys of its own, one per leg.
-#  2. SRTP <-> RTP (transport-protocol RTP/AVP towards B).
+#  2. SRTP <-> RTP (transport-protocol RTP/AVP towards B), and RTP <-> SRTP (RTP/SAVP towards B).
 #  3. R2: forged and replayed packets dropped and counted per leg; an SRTP leg whose
 #     keys were never negotiated gets nothing, never plaintext.
 set -euo pipefail
@@ -100,6 +100,36 @@ assert s["drop_srtp_replayed"] == 5, s
 assert s["rtp_in_packets"] == 100, s
 PY
 ok "SRTP<->RTP both ways; 7 forged and 5 replayed packets dropped and counted on A's leg"
+
+# --- 2b. RTP (A) <-> SRTP (B): mediagate offers its own SDES keys to B ---
+"${NG[@]}" offer --call-id=r2s --from-tag=a --protocol=RTP/SAVP \
+	--sdp=$'v=0\r\no=- 1 1 IN IP4 10.91.0.2\r\ns=-\r\nc=IN IP4 10.91.0.2\r\nt=0 0\r\nm=audio 4006 RTP/AVP 0\r\na=rtcp-mux\r\n' >"$work/o" || fail "offer r2s"
+new_sdp "$work/o" | grep -q "^m=audio [0-9]* RTP/SAVP 0" || fail "offer to B not converted to RTP/SAVP"
+tag=$(new_sdp "$work/o" | grep -m1 -oP "^a=crypto:\K[0-9]+(?= AES_CM_128_HMAC_SHA1_80 )") || fail "no AES_CM_128_HMAC_SHA1_80 offered to B"
+k_mb=$(crypto_key "$work/o" "$tag")
+kb=$(key 30)
+"${NG[@]}" answer --call-id=r2s --from-tag=a --to-tag=b \
+	--sdp="$(printf 'v=0\r\no=- 1 1 IN IP4 10.91.0.3\r\ns=-\r\nc=IN IP4 10.91.0.3\r\nt=0 0\r\nm=audio 5006 RTP/SAVP 0\r\na=rtcp-mux\r\na=crypto:%s AES_CM_128_HMAC_SHA1_80 inline:%s\r\n' "$tag" "$kb")" >"$work/a" || fail "answer r2s"
+new_sdp "$work/a" | grep -q "^m=audio [0-9]* RTP/AVP 0" || fail "answer to A not restored to RTP/AVP"
+new_sdp "$work/a" | grep -q "^a=crypto" && fail "a=crypto leaked to the plain side"
+pa=$(new_port "$work/a"); pb=$(new_port "$work/o")
+ip netns exec "${id}a" python3 "$root/tests/tools/rtp_peer.py" --bind 10.91.0.2:4006 --to "10.91.0.1:$pa" \
+	--ssrc 0xa4 --expect-ssrc 0xb4 --count 100 --interval 0.01 --start-delay 0.1 --linger 1.2 \
+	--ready "$work/r2s.a.ready" --wait "$work/r2s.b.ready" >"$work/a.json" &
+p1=$!
+ip netns exec "${id}b" "$peer" --bind 10.91.0.3:5006 --to "10.91.0.1:$pb" --send-key "$kb" \
+	--recv-key "$k_mb" --ssrc 0xb4 --expect-ssrc 0xa4 --count 100 --interval 0.01 \
+	--start-delay 0.1 --linger 1 --ready "$work/r2s.b.ready" --wait "$work/r2s.a.ready" >"$work/b.json" &
+p2=$!
+wait $p1 $p2
+cat "$work/a.json" "$work/b.json"
+python3 - "$work/a.json" "$work/b.json" <<'PY' || fail "RTP<->SRTP media"
+import json, sys
+a, b = (json.load(open(p)) for p in sys.argv[1:])
+assert a["received"] >= 95 and a["intact"] == a["received"], a          # plaintext to A
+assert b["received"] >= 95 and b["intact"] == b["received"] and b["unprotect_failed"] == 0, b
+PY
+ok "RTP<->SRTP: A plain, B SRTP with mediagate's key, both ways intact"
 
 # --- 3. an SRTP leg without negotiated keys never gets plaintext ---
 "${NG[@]}" offer --call-id=nokey --from-tag=a --protocol=RTP/SAVP \
