@@ -1,6 +1,8 @@
 /* CMKs in a PKCS#11 token, data keys, grants, bucket keys, PII keys, audit log. */
 #include "keys.h"
 
+#include "fsutil.h"
+
 #include <ctype.h>
 #include <dirent.h>
 #include <dlfcn.h>
@@ -182,16 +184,6 @@ static int hex_decode(const char *in, uint8_t *out, size_t cap, size_t *len)
 
 /* ---- files ------------------------------------------------------------------------------ */
 
-static int fsync_dir(const char *dir)
-{
-	int fd = open(dir, O_RDONLY | O_DIRECTORY);
-	if (fd < 0)
-		return -1;
-	int rc = fsync(fd);
-	close(fd);
-	return rc;
-}
-
 /* Crash-safe replace: write a temporary file, fsync, rename, fsync the directory. */
 static int write_file_atomic(const char *dir, const char *name, const char *text)
 {
@@ -215,22 +207,7 @@ static int write_file_atomic(const char *dir, const char *name, const char *text
 		unlink(tmp);
 		return -1;
 	}
-	return fsync_dir(dir);
-}
-
-static int mkdir_p(const char *path)
-{
-	char buf[1024];
-	snprintf(buf, sizeof(buf), "%s", path);
-	for (char *p = buf + 1; *p; p++) {
-		if (*p == '/') {
-			*p = '\0';
-			if (mkdir(buf, 0700) != 0 && errno != EEXIST)
-				return -1;
-			*p = '/';
-		}
-	}
-	return (mkdir(buf, 0700) == 0 || errno == EEXIST) ? 0 : -1;
+	return mg_fsync_dir(dir);
 }
 
 /* ---- audit log -------------------------------------------------------------------------- */
@@ -452,7 +429,7 @@ int mg_keys_open(struct mg_keys **keys, const struct mg_keys_config *config)
 	char keys_dir[700];
 	snprintf(keys_dir, sizeof(keys_dir), "%s/keys", k->state_dir);
 	int rc = MG_KEYS_ERR_IO;
-	if (mkdir_p(keys_dir) != 0)
+	if (mg_mkdir_p(keys_dir) != 0)
 		goto fail;
 
 	rc = MG_KEYS_ERR_TOKEN;

@@ -1,6 +1,8 @@
 /* Spool, delivery worker (libcurl SigV4), local search index. */
 #include "store.h"
 
+#include "fsutil.h"
+
 #include <ctype.h>
 #include <dirent.h>
 #include <errno.h>
@@ -85,31 +87,6 @@ static bool prefix_ok(const char *s)
 	return !strstr(s, "..") && strlen(s) < 256;
 }
 
-static int mkdir_p(const char *path)
-{
-	char buf[1024];
-	snprintf(buf, sizeof(buf), "%s", path);
-	for (char *p = buf + 1; *p; p++) {
-		if (*p == '/') {
-			*p = '\0';
-			if (mkdir(buf, 0700) != 0 && errno != EEXIST)
-				return -1;
-			*p = '/';
-		}
-	}
-	return (mkdir(buf, 0700) == 0 || errno == EEXIST) ? 0 : -1;
-}
-
-static int fsync_dir(const char *dir)
-{
-	int fd = open(dir, O_RDONLY | O_DIRECTORY);
-	if (fd < 0)
-		return -1;
-	int rc = fsync(fd);
-	close(fd);
-	return rc;
-}
-
 static void set_error(struct mg_store *s, int status, long http, const char *fmt, const char *arg)
 {
 	pthread_mutex_lock(&s->lock);
@@ -156,7 +133,7 @@ static int write_atomic(const char *dir, const char *name, const char *text)
 		unlink(tmp);
 		return MG_STORE_ERR_IO;
 	}
-	return fsync_dir(dir) == 0 ? MG_STORE_OK : MG_STORE_ERR_IO;
+	return mg_fsync_dir(dir) == 0 ? MG_STORE_OK : MG_STORE_ERR_IO;
 }
 
 static char *record_text(const struct mg_store_record *r)
@@ -297,7 +274,7 @@ int mg_store_open(struct mg_store **store, const struct mg_store_config *c)
 	s->max_send = c->max_send_bytes_per_s;
 	s->backoff_initial_ms = c->backoff_initial_ms ? c->backoff_initial_ms : 200;
 	s->backoff_max_ms = c->backoff_max_ms ? c->backoff_max_ms : 30000;
-	if (mkdir_p(s->spool_dir) != 0 || mkdir_p(s->index_dir) != 0) {
+	if (mg_mkdir_p(s->spool_dir) != 0 || mg_mkdir_p(s->index_dir) != 0) {
 		free(s);
 		return MG_STORE_ERR_IO;
 	}
@@ -521,7 +498,7 @@ int mg_store_spool_commit(struct mg_store_spool_file *f, bool partial)
 	snprintf(final_path, sizeof(final_path), "%s/%s" MG_STORE_SUFFIX, s->spool_dir,
 		 f->record.name);
 	if (text && write_atomic(s->spool_dir, meta_name, text) == MG_STORE_OK &&
-	    rename(f->part_path, final_path) == 0 && fsync_dir(s->spool_dir) == 0)
+	    rename(f->part_path, final_path) == 0 && mg_fsync_dir(s->spool_dir) == 0)
 		rc = MG_STORE_OK;
 	free(text);
 	if (rc != MG_STORE_OK) {
@@ -532,7 +509,7 @@ int mg_store_spool_commit(struct mg_store_spool_file *f, bool partial)
 		if (f->recovery)
 			spool_unlink(s, f->record.name, MG_STORE_SUFFIX ".part");
 		spool_unlink(s, f->record.name, ".partmeta");
-		fsync_dir(s->spool_dir);
+		mg_fsync_dir(s->spool_dir);
 	}
 	record_free_strings(&f->record);
 	free(f);
@@ -746,7 +723,7 @@ static int deliver_one(struct mg_store *s, const char *name)
 		 * spool copy go. The sealed file goes first: a crash in between leaves a
 		 * metadata file without body, which the next pass cleans up. */
 		if (rc == MG_STORE_OK && (unlink(sealed_path) != 0 || unlink(meta_path) != 0 ||
-					  fsync_dir(s->spool_dir) != 0))
+					  mg_fsync_dir(s->spool_dir) != 0))
 			rc = MG_STORE_ERR_IO;
 	}
 	pthread_mutex_lock(&s->lock);
