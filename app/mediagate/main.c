@@ -206,56 +206,25 @@ int main(int argc, char **argv)
 	 * only delays the writes. */
 	struct mg_state *state = NULL;
 	if (profile.state_redis[0]) {
-		struct mg_state_config scfg;
-		mg_state_config_defaults(&scfg);
-		char *colon = strrchr(profile.state_redis, ':');
-		snprintf(scfg.host, sizeof(scfg.host), "%.*s", (int)(colon - profile.state_redis),
-			 profile.state_redis);
-		scfg.port = (uint16_t)atoi(colon + 1);
-		const char *prefixes[2] = {profile.state_prefix, profile.state_takeover};
-		for (int k = 0; k < 2; k++) {
-			if (!prefixes[k][0])
-				continue;
-			snprintf(scfg.prefix, sizeof(scfg.prefix), "%s", prefixes[k]);
-			long failed = 0;
-			struct timespec t0, t1;
-			clock_gettime(CLOCK_MONOTONIC, &t0);
-			long n = mg_sessions_restore(sessions, &scfg, &failed, err, sizeof(err));
-			clock_gettime(CLOCK_MONOTONIC, &t1);
-			double ms = (double)(t1.tv_sec - t0.tv_sec) * 1e3 +
-				    (double)(t1.tv_nsec - t0.tv_nsec) / 1e6;
-			if (n < 0)
-				logmsg("state: cannot restore from %s (%s); starting empty",
-				       scfg.prefix, err);
-			else
-				logmsg("state: restored %ld session(s) from %s in %.1f ms%s%s", n,
-				       scfg.prefix, ms, failed ? "; not restored: " : "",
-				       failed ? err : "");
-		}
-		snprintf(scfg.prefix, sizeof(scfg.prefix), "%s", profile.state_prefix);
-		state = mg_state_open(&scfg);
+		struct mg_restore_report rep;
+		state = mg_sessions_state_open(sessions, profile.state_redis, profile.state_prefix,
+					       profile.state_takeover, &rep);
 		if (!state) {
 			logmsg("state: out of memory");
 			return 1;
 		}
-		mg_sessions_attach_state(sessions, state);
-		if (profile.state_takeover[0]) {
-			/* the taken-over sessions now live under our prefix */
-			struct mg_state_config other = scfg;
-			snprintf(other.prefix, sizeof(other.prefix), "%s", profile.state_takeover);
-			struct mg_state *old = mg_state_open(&other);
-			for (struct mg_call *c = mg_call_first(sessions); old && c;
-			     c = mg_call_next(c)) {
-				char key[MG_CALL_ID_MAX + 8];
-				snprintf(key, sizeof(key), "call:%s", c->call_id);
-				mg_state_del(old, key);
-			}
-			if (old) {
-				mg_state_flush(old, 5000);
-				mg_state_close(old);
-			}
+		for (int k = 0; k < 2; k++) {
+			if (!rep.prefix[k][0])
+				continue;
+			if (rep.restored[k] < 0)
+				logmsg("state: cannot restore from %s (%s); starting empty",
+				       rep.prefix[k], rep.error[k]);
+			else
+				logmsg("state: restored %ld session(s) from %s in %.1f ms%s%s",
+				       rep.restored[k], rep.prefix[k], rep.ms[k],
+				       rep.failed[k] ? "; not restored: " : "",
+				       rep.failed[k] ? rep.error[k] : "");
 		}
-		mg_sessions_persist(sessions, state, true);
 	}
 
 	struct mg_telemetry_ctx tctx = {

@@ -55,7 +55,7 @@ struct mg_call {
 	struct mg_media media[MG_CALL_MAX_MEDIA];
 	time_t created, last_signal;
 	bool answered;
-	bool state_dirty;    /* changed since last written to the state store */
+	bool state_dirty;			 /* changed since last written to the state store */
 	struct mg_call *dirty_next, *dirty_prev; /* the sessions' dirty list, while state_dirty */
 	uint64_t latch_sig;  /* latched addresses at the last snapshot (cheap change check) */
 	uint64_t state_hash; /* of the last snapshot written */
@@ -133,6 +133,20 @@ unsigned mg_sessions_persist(struct mg_sessions *s, struct mg_state *st, bool al
  * could not be (err: the first reason), or -1 when the store cannot be read. */
 long mg_sessions_restore(struct mg_sessions *s, const struct mg_state_config *cfg, long *failed,
 			 char *err, size_t errlen);
+
+/* Start-up: restore the calls stored under `prefix` and then under `takeover` (a failed
+ * appliance's prefix, optional), open the writer for `prefix`, move the taken-over keys
+ * to it and write every restored call. `redis` is "host:port". Returns the store, or
+ * NULL when out of memory; `report` says what each prefix gave (restored -1: unreadable). */
+struct mg_restore_report {
+	char prefix[2][64];
+	long restored[2], failed[2];
+	double ms[2];
+	char error[2][256];
+};
+struct mg_state *mg_sessions_state_open(struct mg_sessions *s, const char *redis,
+					const char *prefix, const char *takeover,
+					struct mg_restore_report *report);
 
 /* Totals over both legs of a call. */
 void mg_call_totals(const struct mg_call *c, struct mg_leg_stats *out);

@@ -1,7 +1,9 @@
 /* Sessions in the state store: restore at start-up, write what changed, delete what
  * ended. Control lcore only; the store's writer thread does the network I/O. */
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "session.h"
 #include "state.h"
@@ -137,4 +139,54 @@ long mg_sessions_restore(struct mg_sessions *s, const struct mg_state_config *cf
 	if (r.failed)
 		snprintf(err, errlen, "%s", r.first_error);
 	return r.restored;
+}
+
+struct mg_state *mg_sessions_state_open(struct mg_sessions *s, const char *redis,
+					const char *prefix, const char *takeover,
+					struct mg_restore_report *report)
+{
+	memset(report, 0, sizeof(*report));
+	struct mg_state_config cfg;
+	mg_state_config_defaults(&cfg);
+	const char *colon = strrchr(redis, ':');
+	if (!colon)
+		return NULL;
+	snprintf(cfg.host, sizeof(cfg.host), "%.*s", (int)(colon - redis), redis);
+	cfg.port = (uint16_t)atoi(colon + 1);
+	const char *prefixes[2] = {prefix, takeover ? takeover : ""};
+	for (int k = 0; k < 2; k++) {
+		if (!prefixes[k][0])
+			continue;
+		snprintf(report->prefix[k], sizeof(report->prefix[k]), "%s", prefixes[k]);
+		snprintf(cfg.prefix, sizeof(cfg.prefix), "%s", prefixes[k]);
+		struct timespec t0, t1;
+		clock_gettime(CLOCK_MONOTONIC, &t0);
+		report->restored[k] = mg_sessions_restore(
+		    s, &cfg, &report->failed[k], report->error[k], sizeof(report->error[k]));
+		clock_gettime(CLOCK_MONOTONIC, &t1);
+		report->ms[k] =
+		    (double)(t1.tv_sec - t0.tv_sec) * 1e3 + (double)(t1.tv_nsec - t0.tv_nsec) / 1e6;
+	}
+	snprintf(cfg.prefix, sizeof(cfg.prefix), "%s", prefix);
+	struct mg_state *st = mg_state_open(&cfg);
+	if (!st)
+		return NULL;
+	mg_sessions_attach_state(s, st);
+	if (prefixes[1][0]) {
+		/* the taken-over sessions now live under our prefix: remove the old keys */
+		struct mg_state_config other = cfg;
+		snprintf(other.prefix, sizeof(other.prefix), "%s", prefixes[1]);
+		struct mg_state *old = mg_state_open(&other);
+		for (struct mg_call *c = mg_call_first(s); old && c; c = mg_call_next(c)) {
+			char key[MG_CALL_ID_MAX + 8];
+			key_of(c->call_id, key, sizeof(key));
+			mg_state_del(old, key);
+		}
+		if (old) {
+			mg_state_flush(old, 5000);
+			mg_state_close(old);
+		}
+	}
+	mg_sessions_persist(s, st, true);
+	return st;
 }
