@@ -12,16 +12,7 @@
 #include <openssl/kdf.h>
 #include <openssl/rand.h>
 
-static int failures;
-#define CHECK(cond, ...)                                                                           \
-	do {                                                                                       \
-		if (!(cond)) {                                                                     \
-			failures++;                                                                \
-			printf("FAIL %s:%d: ", __FILE__, __LINE__);                                \
-			printf(__VA_ARGS__);                                                       \
-			printf("\n");                                                              \
-		}                                                                                  \
-	} while (0)
+#include "../check_msg.h"
 
 struct buf {
 	uint8_t *data;

@@ -11,16 +11,7 @@
 
 #include <openssl/sha.h>
 
-static int failures;
-#define CHECK(cond, ...)                                                                           \
-	do {                                                                                       \
-		if (!(cond)) {                                                                     \
-			failures++;                                                                \
-			printf("FAIL %s:%d: ", __FILE__, __LINE__);                                \
-			printf(__VA_ARGS__);                                                       \
-			printf("\n");                                                              \
-		}                                                                                  \
-	} while (0)
+#include "../check_msg.h"
 #define EXPECT(call, want)                                                                         \
 	do {                                                                                       \
 		int rc_ = (call);                                                                  \
