@@ -23,6 +23,7 @@
 #include <rte_telemetry.h>
 
 #include "dataplane.h"
+#include "keys.h"
 #include "mg_version.h"
 #include "ng.h"
 #include "profile.h"
@@ -124,6 +125,49 @@ static void restrict_telemetry_socket(const struct mg_profile *p)
 		logmsg("telemetry socket %s: chmod failed (%s)", path, strerror(errno));
 }
 
+/* Customer-managed keys ([keys] in the profile): opened once on the control thread.
+ * A token that cannot be opened does not stop media: recording and sealed session
+ * state are then unavailable, which is logged here and reported by their users. */
+static struct mg_keys *open_keys(const struct mg_profile *p)
+{
+	if (!p->keys_state_dir[0])
+		return NULL;
+	char pin[256];
+	FILE *f = fopen(p->keys_pin_file, "r");
+	if (!f) {
+		logmsg("keys: cannot read keys.pin_file %s (%s); keys off", p->keys_pin_file,
+		       strerror(errno));
+		return NULL;
+	}
+	size_t n = fread(pin, 1, sizeof(pin) - 1, f);
+	fclose(f);
+	while (n && (pin[n - 1] == '\n' || pin[n - 1] == '\r' || pin[n - 1] == ' '))
+		n--;
+	pin[n] = '\0';
+	struct mg_keys_config cfg = {.state_dir = p->keys_state_dir,
+				     .module_path = p->keys_module,
+				     .token_label = p->keys_token,
+				     .pin = pin,
+				     .bucket_key_period = p->keys_bucket_key_period};
+	struct mg_keys *keys = NULL;
+	int rc = mg_keys_open(&keys, &cfg);
+	explicit_bzero(pin, sizeof(pin));
+	if (rc != MG_KEYS_OK) {
+		logmsg("keys: cannot open token '%s' (module %s): %s; keys off", p->keys_token,
+		       p->keys_module, mg_keys_strerror(rc));
+		return NULL;
+	}
+	char key_id[MG_KEYS_ID_MAX];
+	rc = mg_keys_key_for_instance(keys, p->keys_instance, key_id);
+	if (rc == MG_KEYS_OK)
+		logmsg("keys: token '%s' open, instance %s uses key %s", p->keys_token,
+		       p->keys_instance, key_id);
+	else
+		logmsg("keys: token '%s' open, but instance %s has no key (%s)", p->keys_token,
+		       p->keys_instance, mg_keys_strerror(rc));
+	return keys;
+}
+
 int main(int argc, char **argv)
 {
 	const char *profile_arg = NULL;
@@ -193,6 +237,7 @@ int main(int argc, char **argv)
 		rte_eal_cleanup();
 		return 1;
 	}
+	struct mg_keys *keys = open_keys(&profile);
 	struct mg_sessions *sessions = mg_sessions_create(dp, 0);
 	struct mg_ng *ng = sessions ? mg_ng_create(sessions, &profile) : NULL;
 	if (!ng || mg_ng_open(ng, err, sizeof(err)) < 0) {
@@ -227,8 +272,12 @@ int main(int argc, char **argv)
 		}
 	}
 
-	struct mg_telemetry_ctx tctx = {
-	    .state = state, .dp = dp, .sessions = sessions, .ng = ng, .profile_name = profile.name};
+	struct mg_telemetry_ctx tctx = {.state = state,
+					.dp = dp,
+					.sessions = sessions,
+					.ng = ng,
+					.profile_name = profile.name,
+					.keys = keys};
 	if (mg_telemetry_register(&tctx) < 0)
 		logmsg("warning: telemetry commands could not be registered");
 	if (profile.telemetry)
@@ -305,6 +354,8 @@ int main(int argc, char **argv)
 	while (mg_dp_control_poll(dp))
 		;
 	mg_dp_destroy(dp);
+	if (keys)
+		mg_keys_close(keys);
 	rte_eal_cleanup();
 	return 0;
 }

@@ -35,6 +35,11 @@ void mg_profile_defaults(struct mg_profile *p)
 	p->n_ng_allow = 1;
 	p->telemetry = true;
 	snprintf(p->state_prefix, sizeof(p->state_prefix), "mg:default:");
+	snprintf(p->keys_module, sizeof(p->keys_module), "/usr/lib/softhsm/libsofthsm2.so");
+	snprintf(p->keys_token, sizeof(p->keys_token), "mediagate");
+	snprintf(p->keys_principal, sizeof(p->keys_principal), "mediagate");
+	snprintf(p->keys_instance, sizeof(p->keys_instance), "default");
+	p->keys_bucket_key_period = 3600;
 }
 
 static int parse_uint(const char *v, unsigned long max, unsigned long *out)
@@ -324,6 +329,34 @@ static int set_key(struct mg_profile *p, const char *section, const char *key, c
 				return FIELD_FAIL("expected host:port");
 		}
 		snprintf(dst, 64, "%s", value);
+	} else if (!strcmp(section, "keys")) {
+		if (!strcmp(key, "bucket_key_period")) {
+			if (parse_uint(value, 86400 * 30, &x) < 0)
+				return FIELD_FAIL("expected seconds (0 = off, at most 30 days)");
+			p->keys_bucket_key_period = (uint32_t)x;
+			return 0;
+		}
+		struct {
+			const char *key;
+			char *dst;
+			size_t cap;
+		} const fields[] = {
+		    {"state_dir", p->keys_state_dir, sizeof(p->keys_state_dir)},
+		    {"module", p->keys_module, sizeof(p->keys_module)},
+		    {"token", p->keys_token, sizeof(p->keys_token)},
+		    {"pin_file", p->keys_pin_file, sizeof(p->keys_pin_file)},
+		    {"principal", p->keys_principal, sizeof(p->keys_principal)},
+		    {"instance", p->keys_instance, sizeof(p->keys_instance)},
+		};
+		for (size_t i = 0; i < sizeof(fields) / sizeof(fields[0]); i++) {
+			if (strcmp(key, fields[i].key))
+				continue;
+			if (strlen(value) >= fields[i].cap)
+				return FIELD_FAIL("value too long");
+			snprintf(fields[i].dst, fields[i].cap, "%s", value);
+			return 0;
+		}
+		return fail(err, line, field, "unknown key");
 	} else {
 		return fail(err, line, section, "unknown section");
 	}
@@ -491,5 +524,11 @@ int mg_profile_validate(const struct mg_profile *p, struct mg_profile_error *err
 		return fail(err, 0, "media.port_min", "must be even (RTP even, RTCP odd)");
 	if (p->port_max <= p->port_min + 4)
 		return fail(err, 0, "media.port_max", "must be above port_min + 4");
+	if (p->keys_state_dir[0] && !p->keys_pin_file[0])
+		return fail(err, 0, "keys.pin_file", "needed when keys.state_dir is set");
+	if (p->keys_state_dir[0] && (!p->keys_token[0] || !p->keys_principal[0] ||
+				     !p->keys_instance[0] || !p->keys_module[0]))
+		return fail(err, 0, "keys",
+			    "token, module, principal and instance must not be empty");
 	return 0;
 }

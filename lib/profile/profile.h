@@ -73,6 +73,14 @@ struct mg_profile {
 	char state_redis[64];	 /* "host:port" */
 	char state_prefix[64];	 /* key prefix of this appliance, e.g. "mg:appliance-1:" */
 	char state_takeover[64]; /* another appliance's prefix whose sessions to take over */
+	/* customer-managed keys in a PKCS#11 token (lib/keys); keys_state_dir "" = off */
+	char keys_state_dir[256];	 /* key metadata + audit log: mediagate-rec's --state dir */
+	char keys_module[256];		 /* PKCS#11 module */
+	char keys_token[64];		 /* token label */
+	char keys_pin_file[256];	 /* file holding the token user PIN */
+	char keys_principal[64];	 /* who mediagate is in grants and the audit log */
+	char keys_instance[64];		 /* instance of calls whose ng requests name none */
+	uint32_t keys_bucket_key_period; /* seconds; 0 = one token call per data key */
 };
 
 /* Error description: line number (0 when not tied to a line), field, reason. */

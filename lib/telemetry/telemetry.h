@@ -8,12 +8,15 @@
 #include "state.h"
 #include "session.h"
 
+struct mg_keys;
+
 struct mg_telemetry_ctx {
 	struct mg_dataplane *dp;
 	struct mg_sessions *sessions;
 	struct mg_ng *ng;
 	const char *profile_name;
 	struct mg_state *state; /* NULL when state.redis is off */
+	struct mg_keys *keys;	/* NULL when [keys] is off or the token could not be opened */
 };
 
 /* Registers every /mediagate/... command; returns 0 or -1. */

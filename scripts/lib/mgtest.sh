@@ -8,6 +8,9 @@
 #   NG=(...)             rtpengine-ng-client aimed at it
 #   tel CMD              a telemetry command through dpdk-telemetry.py
 #   new_sdp F / new_port F   the rewritten SDP / its first m=audio port from an ng-client output
+#   mg_keys_setup [INSTANCE]  a private SoftHSM2 token with INSTANCE's key (default:
+#                        "default", owner mediagate); sets mg_keys_args (--set ... for
+#                        mg_start), $keys_state and $rec_cli with MG_REC_* exported
 #   fail MSG / ok MSG
 build=${MG_BUILD:-$root/build}
 source "$root/scripts/lib/netns.sh"
@@ -41,6 +44,21 @@ fail() {
 	exit 1
 }
 ok() { echo "ok: $*"; }
+
+mg_keys_setup() {
+	local instance=${1:-default}
+	keys_state=$work/keys-state
+	rec_cli=$build/app/mediagate-rec/mediagate-rec
+	eval "export $(bash "$root/scripts/rec/softhsm-setup.sh" "$work/hsm" mgtest 1234)"
+	printf '1234\n' >"$work/token.pin"
+	chmod 600 "$work/token.pin"
+	export MG_REC_PIN=1234 MG_REC_TOKEN=mgtest MG_REC_STATE=$keys_state MG_REC_PRINCIPAL=mediagate
+	"$rec_cli" keys describe --instance "$instance" >/dev/null 2>&1 ||
+		"$rec_cli" keys create --account test-account --instance "$instance" >/dev/null ||
+		fail "cannot create the key of instance $instance"
+	mg_keys_args=(--set keys.state_dir="$keys_state" --set keys.pin_file="$work/token.pin"
+		      --set keys.token=mgtest --set keys.instance="$instance")
+}
 
 mg_start() {
 	ip netns exec "${id}core" "$build/app/mediagate/mediagate" --profile af_packet \

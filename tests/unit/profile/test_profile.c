@@ -99,6 +99,30 @@ static void test_values(void)
 	CHECK_EQ_INT(mg_profile_set(&p, "nonsense", &err), -1);
 }
 
+static void test_keys(void)
+{
+	struct mg_profile p;
+	struct mg_profile_error err;
+	mg_profile_defaults(&p);
+	CHECK_EQ_INT(p.keys_state_dir[0], 0); /* keys are off unless configured */
+	CHECK(strcmp(p.keys_token, "mediagate") == 0);
+	CHECK_EQ_INT(p.keys_bucket_key_period, 3600);
+	static const char text[] =
+	    BASE "[keys]\nstate_dir = /var/lib/mediagate\n"
+		 "pin_file = /etc/mediagate/pin\ntoken = tok\n"
+		 "principal = mg-a1\ninstance = acme\nbucket_key_period = 0\n";
+	CHECK_EQ_INT(mg_profile_parse(&p, text, strlen(text), &err), 0);
+	CHECK_EQ_INT(mg_profile_validate(&p, &err), 0);
+	CHECK(strcmp(p.keys_state_dir, "/var/lib/mediagate") == 0);
+	CHECK(strcmp(p.keys_pin_file, "/etc/mediagate/pin") == 0);
+	CHECK(strcmp(p.keys_token, "tok") == 0);
+	CHECK(strcmp(p.keys_principal, "mg-a1") == 0);
+	CHECK(strcmp(p.keys_instance, "acme") == 0);
+	CHECK_EQ_INT(p.keys_bucket_key_period, 0);
+	CHECK_EQ_INT(mg_profile_set(&p, "keys.token=other", &err), 0);
+	CHECK(strcmp(p.keys_token, "other") == 0);
+}
+
 static void test_errors(void)
 {
 	expect_error(BASE "[media]\nport_min = 70000\n", 10, "media.port_min", "1024..65535");
@@ -122,6 +146,12 @@ static void test_errors(void)
 	expect_error("[eal]\nargs = --no-pci\n[interface.lan]\naddress = 10.0.0.1/24\n"
 		     "[lcores]\nworkers=1\n",
 		     0, "interface.lan.device", "missing");
+	expect_error(BASE "[keys]\nstate_dir = /tmp/k\n", 0, "keys.pin_file", "needed");
+	expect_error(BASE "[keys]\ntoken_label = x\n", 10, "keys.token_label", "unknown key");
+	expect_error(BASE "[keys]\nbucket_key_period = -1\n", 10, "keys.bucket_key_period",
+		     "seconds");
+	expect_error(BASE "[keys]\nstate_dir = /k\npin_file = /p\ninstance =\n", 0, "keys",
+		     "must not be empty");
 	/* NUL bytes and overlong lines are refused, not truncated */
 	struct mg_profile p;
 	struct mg_profile_error err;
@@ -150,6 +180,7 @@ int main(int argc, char **argv)
 {
 	test_shipped(argc > 1 ? argv[1] : "pmd-config");
 	test_values();
+	test_keys();
 	test_errors();
 	return CHECK_DONE();
 }
