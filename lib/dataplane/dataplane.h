@@ -86,6 +86,13 @@ struct mg_leg_cfg {
 	/* restore latched addresses saved before a restart (set once, at publication) */
 	bool restore_latch;
 	struct mg_latch saved_rtp_latch, saved_rtcp_latch;
+	/* recording (lib/recorder): when rec is set, the worker forks the decrypted G.711
+	 * payload of what this leg's remote sends into its recording ring */
+	bool rec;
+	uint8_t rec_leg;	 /* source index within the contact's recording, 0..7 */
+	uint8_t rec_channel;	 /* enum mg_rec_channel: 0 customer, 1 agent */
+	uint32_t rec_contact;	 /* contact slot of the recording */
+	uint32_t rec_generation; /* slot generation: records of an older recording are stale */
 };
 
 struct mg_leg {
@@ -203,5 +210,11 @@ void mg_dp_control_stats(const struct mg_dataplane *dp, struct mg_control_stats 
 unsigned mg_dp_legs_in_use(const struct mg_dataplane *dp);
 unsigned mg_dp_ports_free(const struct mg_dataplane *dp, unsigned iface);
 const struct mg_profile *mg_dp_profile(const struct mg_dataplane *dp);
+
+/* --- recording (worker_rec.c) --- */
+struct mg_rec_hub;
+/* Gives every worker its fork handle on the hub (ring i for worker i); before mg_dp_start.
+ * The hub needs at least one ring per worker. Returns 0 or -1. */
+int mg_dp_attach_recording(struct mg_dataplane *dp, struct mg_rec_hub *hub);
 
 #endif

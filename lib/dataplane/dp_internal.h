@@ -76,6 +76,8 @@ struct mg_worker {
 	mg_srtp_engine *srtp;
 	unsigned legs; /* control-side count, for placement */
 	volatile int stop;
+	struct mg_rec_fork *rec_fork; /* this worker's recording ring; NULL = recording off */
+	uint64_t rec_not_g711;	      /* recorded legs' packets not forked (not PCMU/PCMA) */
 } __rte_cache_aligned;
 
 struct mg_dataplane {
@@ -120,5 +122,13 @@ uint32_t mg_next_hop(const struct mg_iface *ifc, uint32_t ip);
 
 /* worker.c */
 void mg_worker_apply_commands(struct mg_dataplane *dp, struct mg_worker *w);
+
+/* worker_rec.c: copies an accepted (decrypted) RTP packet of a recorded leg into the
+ * worker's recording ring (staged; flushed once per burst). */
+struct mg_rec_fork;
+void mg_worker_rec_fork(struct mg_worker *w, const struct mg_leg *leg, const uint8_t *rtp,
+			uint32_t len, uint64_t rec_now);
+void mg_worker_rec_flush(struct mg_worker *w);
+uint64_t mg_worker_rec_clock(void);
 
 #endif

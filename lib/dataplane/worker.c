@@ -476,10 +476,18 @@ static void relay_burst(struct mg_dataplane *dp, struct mg_worker *w, struct rte
 	/* accepted packets: straight out, or into the protect bursts */
 	unsigned out_rtp[MG_MAX_BURST], out_rtcp[MG_MAX_BURST];
 	unsigned o_rtp = 0, o_rtcp = 0;
+	uint64_t rec_now = 0; /* recording clock, read once per burst when needed */
+	bool rec_any = false;
 	for (unsigned k = 0; k < n_plain; k++) {
 		struct in_flight *f = &fl[plain[k]];
 		if (!stage_accept(f, now))
 			continue;
+		if (unlikely(f->leg->cfg.rec) && !f->rtcp) {
+			if (!rec_any)
+				rec_now = mg_worker_rec_clock();
+			rec_any = true;
+			mg_worker_rec_fork(w, f->leg, f->payload, f->len, rec_now);
+		}
 		struct mg_leg *peer = f->leg->peer;
 		if (peer && peer->cfg.srtp) {
 			if (f->rtcp)
@@ -496,6 +504,8 @@ static void relay_burst(struct mg_dataplane *dp, struct mg_worker *w, struct rte
 		stage_send(dp, w, &fl[out_rtp[k]]);
 	for (unsigned k = 0; k < o_rtcp; k++)
 		stage_send(dp, w, &fl[out_rtcp[k]]);
+	if (rec_any)
+		mg_worker_rec_flush(w);
 }
 
 static bool is_local_ip(uint32_t ip, void *arg)

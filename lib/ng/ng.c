@@ -15,6 +15,7 @@
 #include <unistd.h>
 
 #include "bencode.h"
+#include "ng_rec.h"
 #include "sdes.h"
 #include "sdp.h"
 #include "srtp.h"
@@ -58,6 +59,7 @@ struct mg_ng {
 	struct mg_sdp sdp;
 	char sdp_out[MG_SDP_MAX_SIZE * 2];
 	char in[NG_MAX_DATAGRAM + 1], out[NG_MAX_DATAGRAM];
+	struct mg_recorder *recorder; /* NULL: recording off */
 };
 
 /* Options of one offer/answer, from the dictionary and its "flags" list. */
@@ -813,9 +815,16 @@ static void handle_offer_answer(struct mg_ng *ng, const struct mg_bencode_node *
 		error_answer(ng, out, "rewritten SDP too large");
 		return;
 	}
+	/* Recording: the call's roles join its contact's policy; contact-center keys apply to
+	 * the side whose SDP this is. The SDP is done either way: a refused key is a warning. */
+	char rec_err[160] = "";
+	if (ng->recorder)
+		mg_ng_rec_keys(ng->recorder, c, src, &ng->doc, root, rec_err, sizeof(rec_err));
 	begin_ok(out);
 	mg_ben_str(out, "sdp");
 	mg_ben_strn(out, ng->sdp_out, sdp_len);
+	if (rec_err[0])
+		mg_ben_kv_str(out, "warning", rec_err);
 	mg_ben_end(out);
 }
 
@@ -1027,10 +1036,43 @@ static void handle_block(struct mg_ng *ng, const struct mg_bencode_node *root, b
 			cfg.block_media = block;
 			mg_call_configure(ng->sessions, c, i, s, &cfg);
 		}
+		if (ng->recorder) /* an agent who mutes is not recorded while muted */
+			mg_ng_rec_block(ng->recorder, c, s, block);
 	}
 	c->last_signal = time(NULL);
 	begin_ok(out);
 	mg_ben_end(out);
+}
+
+static void handle_recording(struct mg_ng *ng, const struct mg_bencode_node *root, bool start,
+			     struct mg_bencode_out *out)
+{
+	char err[160] = "", tag[MG_TAG_MAX] = "";
+	if (!ng->recorder) {
+		error_answer(ng, out, "recording is off (profile [recording] enable = on)");
+		return;
+	}
+	struct mg_call *c = call_for(ng, root, out);
+	if (!c)
+		return;
+	mg_bencode_str_copy(mg_bencode_dict_get(&ng->doc, root, "from-tag"), tag, sizeof(tag));
+	int side = tag[0] ? mg_call_side_of(c, tag) : -1;
+	if (tag[0] && side < 0) {
+		error_answer(ng, out, "from-tag '%s' is not part of the call", tag);
+		return;
+	}
+	if (mg_ng_rec_command(ng->recorder, c, side, start, &ng->doc, root, err, sizeof(err)) < 0) {
+		error_answer(ng, out, "%s", err[0] ? err : "recording failed");
+		return;
+	}
+	c->last_signal = time(NULL);
+	begin_ok(out);
+	mg_ben_end(out);
+}
+
+void mg_ng_set_recorder(struct mg_ng *ng, struct mg_recorder *r)
+{
+	ng->recorder = r;
 }
 
 static enum mg_ng_cmd command_of(const struct mg_bencode_node *n)
@@ -1121,7 +1163,7 @@ size_t mg_ng_handle(struct mg_ng *ng, const char *req, size_t len, char *out, si
 			break;
 		case MG_NG_START_RECORDING:
 		case MG_NG_STOP_RECORDING:
-			error_answer(ng, &o, "recording is not available in this build yet");
+			handle_recording(ng, root, cmd == MG_NG_START_RECORDING, &o);
 			break;
 		default:
 			error_answer(ng, &o, "Unrecognized command");

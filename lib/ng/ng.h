@@ -55,4 +55,10 @@ int mg_ng_fd(const struct mg_ng *ng);
 
 void mg_ng_get_stats(const struct mg_ng *ng, struct mg_ng_stats *out);
 
+/* Recording (lib/recorder): start/stop recording, mute through block media and the
+ * contact-center keys act on it; NULL (default) answers start/stop recording with an
+ * error. */
+struct mg_recorder;
+void mg_ng_set_recorder(struct mg_ng *ng, struct mg_recorder *r);
+
 #endif

@@ -7,6 +7,7 @@
 #include <rte_version.h>
 
 #include "mg_version.h"
+#include "recorder.h"
 
 static struct mg_telemetry_ctx ctx;
 
@@ -143,6 +144,8 @@ void mg_metrics_totals(const struct mg_telemetry_ctx *c, mg_metric_fn emit, void
 		emit(arg, "ng_denied", ns.denied, false);
 		emit(arg, "ng_retransmissions", ns.retransmissions, false);
 	}
+	if (c->recorder)
+		mg_recorder_metrics(c->recorder, emit, arg);
 }
 
 static void tel_emit(void *arg, const char *name, uint64_t value, bool gauge)
@@ -335,5 +338,6 @@ int mg_telemetry_register(const struct mg_telemetry_ctx *c)
 					 "Parameter: call-id");
 	rc |= rte_telemetry_register_cmd("/mediagate/interfaces", cmd_interfaces,
 					 "Interfaces, addresses, free media ports. No parameters");
+	rc |= mg_telemetry_register_rec(c);
 	return rc ? -1 : 0;
 }

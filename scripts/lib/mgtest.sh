@@ -21,7 +21,7 @@ mg_test_cleanup() {
 	[ -n "${mg_pid:-}" ] && kill "$mg_pid" 2>/dev/null && wait "$mg_pid" 2>/dev/null
 	mg_cleanup_extra
 	mg_lan_down "$id"
-	rm -rf "$work" "/var/run/dpdk/$prefix"
+	[ -n "${MG_KEEP:-}" ] || rm -rf "$work" "/var/run/dpdk/$prefix"
 }
 
 mg_test_init() {
