@@ -1,5 +1,6 @@
 /* Recording figures on the telemetry socket (docs/telemetry.md, "Recording"):
  * /mediagate/rings, /mediagate/recordings, /mediagate/spool. */
+#include <ctype.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -10,7 +11,7 @@
 
 static struct mg_telemetry_ctx rctx;
 
-#define CONTACTS_MAX 200 /* a telemetry dict holds at most 256 entries */
+#define CONTACTS_MAX 200 /* a telemetry dict holds at most 256 entries, totals included */
 
 static int cmd_rings(const char *cmd, const char *params, struct rte_tel_data *d)
 {
@@ -63,7 +64,15 @@ static void put_contact(void *arg, const struct mg_recorder_contact_info *ci)
 	rte_tel_data_add_dict_u64(cd, "stale", ci->stale);
 	rte_tel_data_add_dict_u64(cd, "bytes_plain", ci->bytes_plain);
 	rte_tel_data_add_dict_u64(cd, "recordings", ci->recordings);
-	rte_tel_data_add_dict_container(o->d, ci->contact_id, cd, 0);
+	/* one nesting level only (DPDK telemetry): contacts sit beside the totals */
+	char key[RTE_TEL_MAX_STRING_LEN];
+	/* DPDK accepts names of letters, digits, '_' and '/' only */
+	snprintf(key, sizeof(key), "contact_%.100s", ci->contact_id);
+	for (char *p = key; *p; p++)
+		if (!isalnum((unsigned char)*p) && *p != '_' && *p != '/')
+			*p = '_';
+	rte_tel_data_add_dict_string(cd, "contact_id", ci->contact_id);
+	rte_tel_data_add_dict_container(o->d, key, cd, 0);
 	o->n++;
 }
 
@@ -94,13 +103,8 @@ static int cmd_recordings(const char *cmd, const char *params, struct rte_tel_da
 	rte_tel_data_add_dict_u64(d, "ring_drops", st.ring_drops);
 	rte_tel_data_add_dict_u64(d, "events", st.events);
 	rte_tel_data_add_dict_u64(d, "event_errors", st.event_errors);
-	struct rte_tel_data *cd = rte_tel_data_alloc();
-	if (!cd)
-		return -1;
-	rte_tel_data_start_dict(cd);
-	struct contacts_out o = {.d = cd};
+	struct contacts_out o = {.d = d};
 	mg_recorder_each_contact(rctx.recorder, put_contact, &o);
-	rte_tel_data_add_dict_container(d, "contacts", cd, 0);
 	return 0;
 }
 

@@ -12,6 +12,7 @@
 #                        "default", owner mediagate); sets mg_keys_args (--set ... for
 #                        mg_start), $keys_state and $rec_cli with MG_REC_* exported
 #   fail MSG / ok MSG
+#   MG_KEEP=1            keep $work (and the EAL runtime dir) after the test, to look at it
 build=${MG_BUILD:-$root/build}
 source "$root/scripts/lib/netns.sh"
 

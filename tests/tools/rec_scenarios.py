@@ -21,7 +21,7 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 NGPORT, NS_A, NS_B, WORK = int(sys.argv[1]), sys.argv[2], sys.argv[3], sys.argv[4]
 ONLY = sys.argv[5:]
 A_IP, B_IP, MG_IP = "10.91.0.2", "10.91.0.3", "10.91.0.1"
-SECONDS = 6
+SECONDS = float(os.environ.get("REC_SECONDS", "6"))
 cookie = [0]
 
 
