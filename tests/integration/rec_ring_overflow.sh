@@ -12,7 +12,9 @@ mg_test_init recovf
 command -v softhsm2-util >/dev/null || bash "$root/scripts/deps.sh" >/dev/null
 mg_lan_up "$id" || fail "cannot create namespaces"
 mg_keys_setup
-mg_start "${mg_keys_args[@]}" --set recording.enable=on --set recording.ring_size=4 \
+promport=$((ngport + 3))
+mg_start "${mg_keys_args[@]}" --set control.prometheus_listen="127.0.0.1:$promport" \
+	--set recording.enable=on --set recording.ring_size=4 \
 	--set recording.ship_budget=2 --set recording.ship_pause_us=200000 --set lcores.ship=2 \
 	--set eal.args="--no-huge -m 512 --no-pci --vdev=net_af_packet0,iface=mg0,qpairs=2 --lcores=0@0,1@1,2@0"
 grep -q "recording: on, ring 4 records per worker, ship on lcore 2" "$work/mg.log" ||
@@ -53,6 +55,13 @@ assert rec["finished"] == 1 and rec["partial"] == 1 and rec["ring_drops"] == rin
 print("ring0 forked %d dropped %d; finished partial" % (ring["forked"], ring["dropped"]))
 PY
 ok "drops counted on /mediagate/rings, the finished recording counted partial"
+ip netns exec "${id}core" curl -s "http://127.0.0.1:$promport/metrics" >"$work/metrics.txt" ||
+	fail "no Prometheus metrics"
+grep -E "^mediagate_recording_ring_drops_total(\{[^}]*\})? [1-9]" "$work/metrics.txt" >/dev/null &&
+	grep -E "^mediagate_recordings_partial_total(\{[^}]*\})? 1$" "$work/metrics.txt" >/dev/null &&
+	grep -E "^mediagate_spool_files(\{[^}]*\})? " "$work/metrics.txt" >/dev/null ||
+	fail "recording figures missing from Prometheus: $(grep -i 'record\|spool' "$work/metrics.txt" | head)"
+ok "Prometheus: $(grep -E "^mediagate_recording_ring_drops_total" "$work/metrics.txt")"
 "$rec_cli" list --instance default --contact K-both >"$work/list.txt" || fail "list"
 grep -q "partial" "$work/list.txt" || fail "index entry not partial: $(cat "$work/list.txt")"
 "$rec_cli" get --instance default --contact K-both --out "$work/k.wav" 2>"$work/get.err" ||
