@@ -277,18 +277,26 @@ int main(int argc, char **argv)
 	 * on this thread between its other work. */
 	struct mg_recorder *recorder = NULL;
 	if (profile.rec_enable) {
+		/* Like the keys: recording that cannot start is reported, media still runs. */
 		recorder = mg_recorder_create(&profile, keys, sessions, err, sizeof(err));
-		if (!recorder || mg_recorder_attach(recorder, dp) < 0) {
-			logmsg("recording: %s", recorder ? "cannot attach the worker rings" : err);
-			return 1;
+		if (recorder && mg_recorder_attach(recorder, dp) < 0)
+			snprintf(err, sizeof(err), "cannot attach the worker rings");
+		else if (recorder && profile.ship_lcore >= 0 &&
+			 rte_eal_remote_launch(mg_recorder_ship_main, recorder,
+					       (unsigned)profile.ship_lcore) != 0)
+			snprintf(err, sizeof(err), "cannot launch the ship on lcore %d",
+				 profile.ship_lcore);
+		else if (recorder)
+			err[0] = '\0';
+		if (!recorder || err[0]) {
+			logmsg("recording: off: %s", err);
+			mg_recorder_destroy(recorder);
+			recorder = NULL;
 		}
-		mg_ng_set_recorder(ng, recorder);
-		if (profile.ship_lcore >= 0 &&
-		    rte_eal_remote_launch(mg_recorder_ship_main, recorder,
-					  (unsigned)profile.ship_lcore) != 0) {
-			logmsg("recording: cannot launch the ship on lcore %d", profile.ship_lcore);
-			return 1;
-		}
+		if (recorder)
+			mg_ng_set_recorder(ng, recorder);
+	}
+	if (recorder) {
 		if (profile.ship_lcore >= 0)
 			logmsg("recording: on, ring %u records per worker, ship on lcore %d",
 			       profile.rec_ring_size, profile.ship_lcore);

@@ -2,7 +2,8 @@
 # mediagate killed with SIGKILL mid-call while recording (issue 6, R4): what was sealed so far
 # stays in the spool as a .part, never silently lost; `mediagate-rec recover` re-seals it
 # marked partial; the restarted mediagate's delivery uploads it to a real S3 server (s3rver)
-# and the delivered object decrypts to the audio recorded before the kill.
+# and the delivered object decrypts to the audio recorded before the kill. A SIGTERM
+# mid-call finishes the open recording, marked partial.
 set -uo pipefail
 root=${MG_ROOT:-$(cd "$(dirname "$0")/../.." && pwd)}
 source "$root/scripts/lib/mgtest.sh"
@@ -61,3 +62,20 @@ python3 "$root/tests/tools/rec_wav_check.py" "$work/k.wav" --left 0x10 --right 0
 	--present L:0x10:0-1 --present R:0x90:0-1 >"$work/chk.txt" ||
 	{ cat "$work/chk.txt"; fail "the delivered audio is not what was recorded"; }
 ok "delivered object decrypts (partial) to the audio before the kill: $(head -1 "$work/chk.txt")"
+
+# A clean stop (SIGTERM) mid-call: the open recording is finished, marked partial, committed.
+mkdir -p "$work/term"
+REC_SECONDS=6 ip netns exec "${id}core" timeout 40 python3 "$root/tests/tools/rec_scenarios.py" \
+	"$ngport" "${id}a" "${id}b" "$work/term" agent >"$work/scen2.log" 2>&1 &
+scen=$!
+for _ in $(seq 1 100); do [ -f "$work/term/go" ] && break; sleep 0.1; done
+sleep 2
+kill -TERM "$mg_pid"
+wait "$mg_pid" 2>/dev/null
+mg_pid=""
+wait "$scen" 2>/dev/null
+grep -q "K-agent.*finished (partial)" "$work/mg.log" || fail "SIGTERM: open recording not finished as partial"
+"$rec_cli" list --instance default --contact K-agent >"$work/list2.txt" 2>/dev/null
+grep -q "partial" "$work/list2.txt" || fail "SIGTERM: not in the spool/index as partial: $(cat "$work/list2.txt")"
+ls "$keys_state/spool/"K-agent_*.part >/dev/null 2>&1 && fail "SIGTERM left a .part behind"
+ok "SIGTERM mid-call: recording committed as partial ($(grep K-agent "$work/list2.txt" | cut -f3,4 | tr '\t' ' '))"
