@@ -1,8 +1,8 @@
 /* rtpengine's "ng" control protocol: bencode dictionaries over UDP, each datagram
  * "<cookie> <bencoded dict>", each answer "<cookie> <bencoded dict>".
  *
- * Commands: ping, offer, answer, delete, query, list, block media, unblock media
- * (and, answered with a clear error until recording lands, start/stop recording).
+ * Commands: ping, offer, answer, delete, query, list, block media, unblock media,
+ * start/stop recording (with a recorder set; otherwise a clear error).
  * Contact-center extensions are extra dictionary keys: docs/ng-protocol.md. */
 #ifndef MG_NG_H
 #define MG_NG_H

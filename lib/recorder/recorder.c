@@ -672,6 +672,7 @@ static void returned(struct mg_recorder *r, struct ship_cmd *c)
 		mg_store_spool_discard(ct->spool);
 		ct->spool = NULL;
 		ct->open = false;
+		push_channels(r, ct); /* the workers stop forking for it */
 		r->st.open_failures++;
 		logmsg("contact %s: the ship could not open the recording", ct->contact_id);
 	} else {

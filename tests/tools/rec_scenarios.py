@@ -131,16 +131,22 @@ def customer_only():
                                 "--present", "L:%#x:1-5" % CUST])
 
 
+IVR = 0xC0
+
+
 def ivr():
-    # customer in the IVR/flow (agent leg exists, not connected) until t=2.7
+    # customer in the IVR/flow until t=2.7: the agent leg exists but is not connected, and
+    # an IVR leg of the contact (second call, leg-role ivr) speaks all along: never recorded
     name = "ivr"
-    k, c = "K-" + name, "c-" + name
+    k, c, c2 = "K-" + name, "c-" + name, "c-" + name + "2"
     port = 4000 + 10 * len(scen)
 
     def setup():
         pb, pa = call(c, k, port, port + 1000, "customer", "agent")
         sender(NS_A, A_IP, port, pa, 0x1000 + port, CUST)
         sender(NS_B, B_IP, port + 1000, pb, 0x2000 + port, AGENT)
+        pb2, _ = call(c2, k, port + 2, port + 1002, "customer", "ivr")
+        sender(NS_B, B_IP, port + 1002, pb2, 0x3000 + port, IVR)
         start(c, "a", recording_channels="both")
     add(name, setup, [(2.7, lambda: start(c, "b", agent="connected"))],
         ["--left", hex(CUST), "--right", hex(AGENT), "--absent", "L:%#x:0-1" % CUST,
@@ -176,7 +182,7 @@ def mute():
 
 
 def transfer_agent():
-    # customer <-> agent1 recorded; at 1.7 the customer is held and agent1 consults agent2
+    # customer <-> agent1 recorded; at 1.5 the customer is held and agent1 consults agent2
     # on a second call of the same contact, answered with transfer: agent
     name = "transfer"
     k, c, c2 = "K-" + name, "c-" + name, "c-" + name + "2"
@@ -194,7 +200,7 @@ def transfer_agent():
     def consult():
         start(c, "a", hold="hold")
         answer(c2, port + 1002, "agent", {"transfer": "agent"})
-    add(name, setup, [(1.7, consult)],
+    add(name, setup, [(1.5, consult)],
         ["--left", hex(CUST), "--left", hex(AGENT2), "--right", hex(AGENT),
          "--present", "L:%#x:3-5" % AGENT2, "--absent", "L:%#x:0-0" % AGENT2,
          "--absent", "L:%#x:2-5" % CUST, "--present", "L:%#x:0-0" % CUST,
