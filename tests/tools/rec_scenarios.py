@@ -80,12 +80,12 @@ def start(cid, tag_side, **keys):
 senders = []
 
 
-def sender(ns, ip, port, to_port, ssrc, base):
+def sender(ns, ip, port, to_port, ssrc, base, extra=()):
     ready = os.path.join(WORK, "ready-%d-%d" % (port, len(senders)))
     cmd = ["ip", "netns", "exec", ns, "python3", os.path.join(HERE, "rec_sender.py"),
            "--bind", "%s:%d" % (ip, port), "--to", "%s:%d" % (MG_IP, to_port),
            "--ssrc", hex(ssrc), "--base", hex(base), "--seconds", str(SECONDS),
-           "--wait", os.path.join(WORK, "go"), "--ready", ready]
+           "--wait", os.path.join(WORK, "go"), "--ready", ready] + list(extra)
     senders.append((subprocess.Popen(cmd), ready))
 
 
@@ -99,14 +99,14 @@ def add(name, setup, events, check):
         scen[name] = (setup, events, check)
 
 
-def plain(name, mode):
+def plain(name, mode, customer_extra=()):
     k = "K-" + name
     c = "c-" + name
     base_port = 4000 + 10 * len(scen)
 
     def setup():
         pb, pa = call(c, k, base_port, base_port + 1000, "customer", "agent")
-        sender(NS_A, A_IP, base_port, pa, 0x1000 + base_port, CUST)
+        sender(NS_A, A_IP, base_port, pa, 0x1000 + base_port, CUST, customer_extra)
         sender(NS_B, B_IP, base_port + 1000, pb, 0x2000 + base_port, AGENT)
         start(c, "a", recording_channels=mode)
         start(c, "b", agent="connected")
@@ -114,7 +114,8 @@ def plain(name, mode):
 
 
 def both():
-    k, c, setup = plain("both", "both")
+    # every sender's RTP timestamp wraps 2 s in; here the customer also changes SSRC at 3.5 s
+    k, c, setup = plain("both", "both", ("--new-ssrc-at", "3.5"))
     add("both", setup, [], ["--left", hex(CUST), "--right", hex(AGENT),
                             "--present", "L:%#x:1-5" % CUST, "--present", "R:%#x:1-5" % AGENT])
 

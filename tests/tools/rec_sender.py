@@ -26,6 +26,8 @@ def main():
     ap.add_argument("--ready", help="create once bound")
     ap.add_argument("--wait", action="append", default=[], help="start once these exist")
     ap.add_argument("--started", help="write the start time (epoch seconds) here")
+    ap.add_argument("--new-ssrc-at", type=float, default=0,
+                    help="seconds: switch to another SSRC, sequence and timestamp base")
     a = ap.parse_args()
     host, port = a.bind.rsplit(":", 1)
     sock = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
@@ -51,7 +53,8 @@ def main():
             f.write("%.3f\n" % start)
         os.rename(a.started + ".tmp", a.started)
     n = int(a.seconds * 50)
-    seq0, ts0 = 7000, 0xFFFF0000  # the timestamp wraps during the call
+    seq0, ts0 = 7000, 0xFFFFFFFF - 16000  # the RTP timestamp wraps 2 s into the call
+    ssrc = a.ssrc
     for i in range(n):
         due = start + i * 0.02
         while True:
@@ -63,9 +66,12 @@ def main():
                 sock.recvfrom(2048)
         if time.time() - due > 0.06:
             continue  # starved: a lost packet, never a code sent in the wrong second
+        if a.new_ssrc_at and i == int(a.new_ssrc_at * 50):
+            # a new source (say a re-INVITE to another phone): unrelated numbering
+            ssrc, seq0, ts0 = ssrc ^ 0x5A5A5A5A, (seq0 + 30000) & 0xFFFF, ts0 + 123456789
         code = (a.base + i // 50) & 0xFF
         hdr = struct.pack("!BBHII", 0x80, a.pt, (seq0 + i) & 0xFFFF,
-                          (ts0 + 160 * i) & 0xFFFFFFFF, a.ssrc)
+                          (ts0 + 160 * i) & 0xFFFFFFFF, ssrc)
         sock.sendto(hdr + bytes([code]) * 160, dest)
 
 

@@ -11,6 +11,8 @@ per second, and checks expectations:
 --left/--right: bases allowed on that channel (repeatable); --present CH:BASE:A-B: seconds
 A..B of that sender hold at least min-frac of 8000 samples each; --absent: at most 80
 samples (10 ms: an edge packet) in each of those seconds; --silent CH: the channel is all 0.
+Where two legs of one channel overlap (a hand-over, an SSRC change) the aligner sums them:
+such samples must be the exact sum of two allowed codes, at most --max-mixed per channel.
 """
 import argparse
 import struct
@@ -33,6 +35,7 @@ def main():
     ap.add_argument("--absent", action="append", default=[])
     ap.add_argument("--silent", action="append", default=[])
     ap.add_argument("--min-frac", type=float, default=0.8)
+    ap.add_argument("--max-mixed", type=int, default=640, help="overlap samples per channel")
     a = ap.parse_args()
     data = open(a.wav, "rb").read()
     if data[:4] != b"RIFF" or data[8:12] != b"WAVE":
@@ -50,6 +53,16 @@ def main():
         for base in bases:
             for k in range(32):
                 value_of[(c, ulaw((base + k) & 0xFF))] = (base, k)
+    # Two legs on one channel are summed (saturated) by the aligner where they overlap: at a
+    # hand-over (hold + transfer) or an SSRC change a packet or two may overlap. Such a sample
+    # must be the exact sum of two allowed codes; at most --max-mixed of them per channel.
+    sums = {}
+    for c in ("L", "R"):
+        vals = sorted({v for (cc, v) in value_of if cc == c})
+        for i, x in enumerate(vals):
+            for y in vals[i:]:
+                sums[(c, max(-32768, min(32767, x + y)))] = True
+    mixed = {"L": 0, "R": 0}
     counts = {}
     bad = {"L": 0, "R": 0}
     for i in range(n):
@@ -58,16 +71,21 @@ def main():
                 continue
             key = value_of.get((c, v))
             if key is None:
-                bad[c] += 1
+                if (c, v) in sums:
+                    mixed[c] += 1
+                else:
+                    bad[c] += 1
                 continue
             counts[(c, key[0], key[1])] = counts.get((c, key[0], key[1]), 0) + 1
-    print("samples %d (%.2f s)" % (n, n / 8000.0))
+    print("samples %d (%.2f s), overlap sums L %d R %d" % (n, n / 8000.0, mixed["L"], mixed["R"]))
     for key in sorted(counts):
         print("  %s base 0x%02x second %2d: %d samples" % (key[0], key[1], key[2], counts[key]))
     errors = []
     for c in ("L", "R"):
         if bad[c]:
             errors.append("%s: %d samples that no allowed sender sent there" % (c, bad[c]))
+        if mixed[c] > a.max_mixed:
+            errors.append("%s: %d samples are sums of two legs (> %d)" % (c, mixed[c], a.max_mixed))
     for c in a.silent:
         got = sum(v for k, v in counts.items() if k[0] == c)
         if got:
