@@ -127,6 +127,7 @@ struct mg_worker_stats {
 	uint64_t commands;	    /* control commands applied */
 	uint64_t loops, busy_loops; /* poll iterations, those that found work */
 	uint64_t busy_cycles, total_cycles;
+	uint64_t rec_not_g711; /* packets of recorded legs not forked: not PCMU/PCMA */
 };
 
 /* Control-lcore counters for the slow path. */

@@ -77,7 +77,6 @@ struct mg_worker {
 	unsigned legs; /* control-side count, for placement */
 	volatile int stop;
 	struct mg_rec_fork *rec_fork; /* this worker's recording ring; NULL = recording off */
-	uint64_t rec_not_g711;	      /* recorded legs' packets not forked (not PCMU/PCMA) */
 } __rte_cache_aligned;
 
 struct mg_dataplane {

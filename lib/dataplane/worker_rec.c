@@ -34,7 +34,7 @@ void mg_worker_rec_fork(struct mg_worker *w, const struct mg_leg *leg, const uin
 	if (unlikely(mg_rtp_parse(rtp, len, 1, &h) != MG_RTP_OK) ||
 	    (h.payload_type != MG_REC_PT_PCMU && h.payload_type != MG_REC_PT_PCMA) ||
 	    h.payload_len == 0) {
-		w->rec_not_g711++;
+		w->stats.rec_not_g711++;
 		return;
 	}
 	mg_rec_fork_add(w->rec_fork, leg->cfg.rec_contact, leg->cfg.rec_generation,

@@ -65,6 +65,7 @@ void mg_metrics_worker(const struct mg_worker_stats *s, mg_metric_fn emit, void 
 	emit(arg, "slow_path_drops", s->slow_path_drops, false);
 	emit(arg, "multiseg_drops", s->multiseg_drops, false);
 	emit(arg, "commands", s->commands, false);
+	emit(arg, "rec_not_forked_codec", s->rec_not_g711, false);
 }
 
 /* Per-leg drops summed over every call (under the sessions lock). */

@@ -37,6 +37,11 @@ assert rec["in_progress"] == 0 and rec["partial"] == 0 and rec["bytes_sealed"] >
 print("rings", rings["ring0"], "recordings finished", rec["finished"])
 PY
 ok "telemetry: ring forked without drops, $n recordings finished, none partial"
+if grep -q '"customer"\|scenarios done:.*customer' "$work/scen.log"; then
+	dtmf=$(tel /mediagate/stats | python3 -c "import json,sys; print(json.load(sys.stdin)['/mediagate/stats']['rec_not_forked_codec'])")
+	[ "${dtmf:-0}" -ge 20 ] || fail "telephone-events of a recorded leg not counted (${dtmf:-none})"
+	ok "telephone-events on a recorded leg: $dtmf counted as rec_not_forked_codec, not recorded"
+fi
 
 failed=0
 for contact in $(python3 -c "import json,sys; print(' '.join(json.load(open(sys.argv[1]))))" "$work/checks.json"); do
@@ -49,7 +54,10 @@ for contact in $(python3 -c "import json,sys; print(' '.join(json.load(open(sys.
 		continue
 	fi
 	# shellcheck disable=SC2086
-	if python3 "$root/tests/tools/rec_wav_check.py" "$work/$contact.wav" $args >"$work/$contact.chk"; then
+	# --min-frac 0.6: a loaded 2-CPU machine sometimes starves a sender for a few hundred ms
+	# (those packets are never sent); "present" still means most of that second is there
+	if python3 "$root/tests/tools/rec_wav_check.py" "$work/$contact.wav" --min-frac 0.6 $args \
+		>"$work/$contact.chk"; then
 		if [ "$count" != 1 ]; then
 			echo "FAIL: $contact: $count recordings, expected one"
 			failed=1

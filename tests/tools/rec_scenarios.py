@@ -127,7 +127,8 @@ def agent_only():
 
 
 def customer_only():
-    k, c, setup = plain("customer", "customer")
+    # the customer also sends telephone-events: counted, never in the recording
+    k, c, setup = plain("customer", "customer", ("--dtmf-every", "10"))
     add("customer", setup, [], ["--left", hex(CUST), "--right", hex(AGENT), "--silent", "R",
                                 "--present", "L:%#x:1-5" % CUST])
 

@@ -26,6 +26,8 @@ def main():
     ap.add_argument("--ready", help="create once bound")
     ap.add_argument("--wait", action="append", default=[], help="start once these exist")
     ap.add_argument("--started", help="write the start time (epoch seconds) here")
+    ap.add_argument("--dtmf-every", type=int, default=0,
+                    help="also send an RFC 4733 telephone-event packet (pt 101) every N packets")
     ap.add_argument("--new-ssrc-at", type=float, default=0,
                     help="seconds: switch to another SSRC, sequence and timestamp base")
     a = ap.parse_args()
@@ -73,6 +75,10 @@ def main():
         hdr = struct.pack("!BBHII", 0x80, a.pt, (seq0 + i) & 0xFFFF,
                           (ts0 + 160 * i) & 0xFFFFFFFF, ssrc)
         sock.sendto(hdr + bytes([code]) * 160, dest)
+        if a.dtmf_every and i % a.dtmf_every == 0:
+            ev = struct.pack("!BBHII", 0x80, 101, (seq0 + i) & 0xFFFF,
+                             (ts0 + 160 * i) & 0xFFFFFFFF, ssrc) + bytes([5, 0x0A, 0, 160])
+            sock.sendto(ev, dest)  # not audio: must not reach the recording
 
 
 if __name__ == "__main__":
