@@ -60,6 +60,7 @@ struct contact {
 	bool last_partial;
 	/* written by the ship, read by telemetry */
 	uint64_t sealed_bytes;
+	uint32_t hash_next; /* next slot + 1 in the contact-id bucket, 0 = end */
 };
 
 struct mg_recorder {
@@ -73,7 +74,9 @@ struct mg_recorder {
 	struct rte_ring *cmd_ring, *ret_ring;
 	uint32_t max_contacts;
 	struct contact *contacts;
-	pthread_mutex_t lock; /* contact table vs telemetry */
+	uint32_t *buckets, bucket_mask; /* contact id -> slot + 1 (chains through hash_next) */
+	uint32_t *free_slots, n_free;	/* slots without a contact (stack) */
+	pthread_mutex_t lock;		/* contact table vs telemetry */
 	volatile int ship_stop;
 	uint64_t last_ship_step, ship_pause_tsc;
 	time_t last_sweep;
@@ -188,10 +191,18 @@ struct mg_recorder *mg_recorder_create(const struct mg_profile *p, struct mg_key
 	r->ret_ring = rte_ring_create("mgrec_ret", CMD_RING_SIZE, SOCKET_ID_ANY,
 				      RING_F_SP_ENQ | RING_F_SC_DEQ);
 	r->contacts = calloc(r->max_contacts, sizeof(*r->contacts));
-	if (!r->cmd_ring || !r->ret_ring || !r->contacts) {
+	uint32_t nb = 1;
+	while (nb < 2 * r->max_contacts)
+		nb <<= 1;
+	r->bucket_mask = nb - 1;
+	r->buckets = calloc(nb, sizeof(*r->buckets));
+	r->free_slots = calloc(r->max_contacts, sizeof(*r->free_slots));
+	if (!r->cmd_ring || !r->ret_ring || !r->contacts || !r->buckets || !r->free_slots) {
 		set_err(err, errlen, "out of memory");
 		goto fail;
 	}
+	for (uint32_t i = r->max_contacts; i-- > 0;)
+		r->free_slots[r->n_free++] = i; /* slot 0 first */
 	r->ship_pause_tsc = rte_get_tsc_hz() / 1000000 * p->rec_ship_pause_us;
 	r->last_sweep = time(NULL);
 	return r;
@@ -455,29 +466,54 @@ static void apply_result(struct mg_recorder *r, struct contact *ct, int res, cha
 		close_recording(r, ct, false);
 }
 
+static uint32_t contact_hash(const char *id)
+{
+	uint32_t h = 2166136261u; /* FNV-1a */
+	for (; *id; id++)
+		h = (h ^ (uint8_t)*id) * 16777619u;
+	return h;
+}
+
+/* The contact of c->contact_id (a hash lookup: ng events at 10,000 contacts stay cheap),
+ * created in a free slot when asked. */
 static struct contact *contact_of(struct mg_recorder *r, const struct mg_call *c, bool create)
 {
-	struct contact *free_ct = NULL;
-	for (uint32_t i = 0; i < r->max_contacts; i++) {
-		struct contact *ct = &r->contacts[i];
-		if (ct->used && !strcmp(ct->contact_id, c->contact_id))
-			return ct;
-		if (!ct->used && !free_ct && !ct->closing)
-			free_ct = ct;
-	}
-	if (!create || !free_ct)
+	uint32_t *bucket = &r->buckets[contact_hash(c->contact_id) & r->bucket_mask];
+	for (uint32_t k = *bucket; k; k = r->contacts[k - 1].hash_next)
+		if (!strcmp(r->contacts[k - 1].contact_id, c->contact_id))
+			return &r->contacts[k - 1];
+	if (!create || r->n_free == 0)
 		return NULL;
+	uint32_t slot = r->free_slots[--r->n_free];
+	struct contact *ct = &r->contacts[slot];
 	pthread_mutex_lock(&r->lock);
-	uint32_t gen = free_ct->generation; /* generations keep growing per slot */
-	memset(free_ct, 0, sizeof(*free_ct));
-	free_ct->generation = gen;
-	free_ct->used = true;
-	snprintf(free_ct->contact_id, sizeof(free_ct->contact_id), "%s", c->contact_id);
-	snprintf(free_ct->instance, sizeof(free_ct->instance), "%s",
+	uint32_t gen = ct->generation; /* generations keep growing per slot */
+	memset(ct, 0, sizeof(*ct));
+	ct->generation = gen;
+	ct->used = true;
+	snprintf(ct->contact_id, sizeof(ct->contact_id), "%s", c->contact_id);
+	snprintf(ct->instance, sizeof(ct->instance), "%s",
 		 c->instance[0] ? c->instance : r->profile.keys_instance);
-	mg_rec_policy_init(&free_ct->policy, MG_REC_MODE_NONE);
+	mg_rec_policy_init(&ct->policy, MG_REC_MODE_NONE);
+	ct->hash_next = *bucket;
+	*bucket = slot + 1;
 	pthread_mutex_unlock(&r->lock);
-	return free_ct;
+	return ct;
+}
+
+/* Forgets a contact whose calls are gone and that has no recording open or closing. */
+static void contact_free(struct mg_recorder *r, struct contact *ct)
+{
+	uint32_t slot = (uint32_t)(ct - r->contacts);
+	uint32_t *link = &r->buckets[contact_hash(ct->contact_id) & r->bucket_mask];
+	while (*link && *link != slot + 1)
+		link = &r->contacts[*link - 1].hash_next;
+	if (*link)
+		*link = ct->hash_next;
+	pthread_mutex_lock(&r->lock);
+	ct->used = false;
+	pthread_mutex_unlock(&r->lock);
+	r->free_slots[r->n_free++] = slot;
 }
 
 static struct rec_leg *leg_of(struct contact *ct, const struct mg_call *c, int side)
@@ -703,11 +739,8 @@ static void sweep(struct mg_recorder *r)
 			if (res > 0)
 				apply_result(r, ct, res, NULL, 0);
 		}
-		if (!any && !ct->open && !ct->closing) {
-			pthread_mutex_lock(&r->lock);
-			ct->used = false;
-			pthread_mutex_unlock(&r->lock);
-		}
+		if (!any && !ct->open && !ct->closing)
+			contact_free(r, ct);
 	}
 }
 
@@ -758,6 +791,8 @@ void mg_recorder_destroy(struct mg_recorder *r)
 	rte_ring_free(r->cmd_ring);
 	rte_ring_free(r->ret_ring);
 	free(r->contacts);
+	free(r->buckets);
+	free(r->free_slots);
 	pthread_mutex_destroy(&r->lock);
 	free(r);
 }
