@@ -10,6 +10,7 @@
 #include <time.h>
 
 #include <openssl/crypto.h>
+#include <rte_common.h>
 #include <rte_cycles.h>
 #include <rte_ring.h>
 
@@ -186,10 +187,15 @@ struct mg_recorder *mg_recorder_create(const struct mg_profile *p, struct mg_key
 			p->rec_ring_size);
 		goto fail;
 	}
-	r->cmd_ring = rte_ring_create("mgrec_cmd", CMD_RING_SIZE, SOCKET_ID_ANY,
-				      RING_F_SP_ENQ | RING_F_SC_DEQ);
-	r->ret_ring = rte_ring_create("mgrec_ret", CMD_RING_SIZE, SOCKET_ID_ANY,
-				      RING_F_SP_ENQ | RING_F_SC_DEQ);
+	/* Every contact has at most one open or close in flight: rings of twice max_contacts
+	 * never refuse the ship's returns. */
+	uint32_t cmd_size = rte_align32pow2(2 * r->max_contacts + 2);
+	if (cmd_size < CMD_RING_SIZE)
+		cmd_size = CMD_RING_SIZE;
+	r->cmd_ring =
+	    rte_ring_create("mgrec_cmd", cmd_size, SOCKET_ID_ANY, RING_F_SP_ENQ | RING_F_SC_DEQ);
+	r->ret_ring =
+	    rte_ring_create("mgrec_ret", cmd_size, SOCKET_ID_ANY, RING_F_SP_ENQ | RING_F_SC_DEQ);
 	r->contacts = calloc(r->max_contacts, sizeof(*r->contacts));
 	uint32_t nb = 1;
 	while (nb < 2 * r->max_contacts)
@@ -260,7 +266,7 @@ unsigned mg_recorder_ship_step(struct mg_recorder *r)
 	done += mg_rec_ship_poll(r->ship, now, r->profile.rec_ship_budget);
 	for (unsigned i = 0; i < n_close; i++) {
 		ship_close(r, closes[i]);
-		/* The return ring is as large as the command ring: it cannot be full. */
+		/* The return ring holds twice max_contacts: it cannot be full. */
 		rte_ring_sp_enqueue(r->ret_ring, closes[i]);
 	}
 	return done;
