@@ -984,8 +984,13 @@ static void handle_query(struct mg_ng *ng, const struct mg_bencode_node *root, b
 	begin_ok(out);
 	put_call_details(ng, out, c);
 	mg_ben_end(out);
-	if (delete)
+	if (delete) {
+		char contact[MG_EXT_MAX];
+		snprintf(contact, sizeof(contact), "%s", c->contact_id);
 		mg_call_delete(ng->sessions, c);
+		if (ng->recorder) /* an agent's call ending stops the recording now */
+			mg_recorder_call_deleted(ng->recorder, contact);
+	}
 }
 
 static void handle_list(struct mg_ng *ng, const struct mg_bencode_node *root,

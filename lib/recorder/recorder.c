@@ -724,30 +724,43 @@ static void returned(struct mg_recorder *r, struct ship_cmd *c)
 }
 
 /* Legs whose call is gone leave the policy (the agent's leg leaving ends the recording). */
+static void sweep_contact(struct mg_recorder *r, struct contact *ct)
+{
+	bool any = false;
+	for (int k = 0; k < MG_REC_POLICY_MAX_LEGS; k++) {
+		struct rec_leg *l = &ct->legs[k];
+		if (!l->used)
+			continue;
+		if (mg_call_find(r->sessions, l->call_id)) {
+			any = true;
+			continue;
+		}
+		struct mg_rec_event ev = {.type = MG_REC_EV_LEG_REMOVE, .leg = l->id};
+		int res = mg_rec_policy_apply(&ct->policy, &ev);
+		l->used = false;
+		if (res > 0)
+			apply_result(r, ct, res, NULL, 0);
+	}
+	if (!any && !ct->open && !ct->closing)
+		contact_free(r, ct);
+}
+
 static void sweep(struct mg_recorder *r)
 {
-	for (uint32_t i = 0; i < r->max_contacts; i++) {
-		struct contact *ct = &r->contacts[i];
-		if (!ct->used)
-			continue;
-		bool any = false;
-		for (int k = 0; k < MG_REC_POLICY_MAX_LEGS; k++) {
-			struct rec_leg *l = &ct->legs[k];
-			if (!l->used)
-				continue;
-			if (mg_call_find(r->sessions, l->call_id)) {
-				any = true;
-				continue;
-			}
-			struct mg_rec_event ev = {.type = MG_REC_EV_LEG_REMOVE, .leg = l->id};
-			int res = mg_rec_policy_apply(&ct->policy, &ev);
-			l->used = false;
-			if (res > 0)
-				apply_result(r, ct, res, NULL, 0);
-		}
-		if (!any && !ct->open && !ct->closing)
-			contact_free(r, ct);
-	}
+	for (uint32_t i = 0; i < r->max_contacts; i++)
+		if (r->contacts[i].used)
+			sweep_contact(r, &r->contacts[i]);
+}
+
+void mg_recorder_call_deleted(struct mg_recorder *r, const char *contact_id)
+{
+	if (!r || !contact_id[0])
+		return;
+	struct mg_call key;
+	snprintf(key.contact_id, sizeof(key.contact_id), "%s", contact_id);
+	struct contact *ct = contact_of(r, &key, false);
+	if (ct)
+		sweep_contact(r, ct);
 }
 
 unsigned mg_recorder_control_poll(struct mg_recorder *r)

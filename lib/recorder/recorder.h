@@ -55,6 +55,9 @@ int mg_recorder_event(struct mg_recorder *r, struct mg_call *c, int side,
 		      enum mg_rec_event_type type, enum mg_rec_mode mode, char *err, size_t errlen);
 /* The contact's recording mode now (MG_REC_MODE_NONE when the call has no contact yet). */
 enum mg_rec_mode mg_recorder_mode(struct mg_recorder *r, const struct mg_call *c);
+/* After a call of contact_id was deleted (ng delete): its legs leave the policy now rather
+ * than at the next once-a-second check. */
+void mg_recorder_call_deleted(struct mg_recorder *r, const char *contact_id);
 /* After offer/answer: adds the call's legs that have a role to their contact's policy. */
 void mg_recorder_sync_call(struct mg_recorder *r, struct mg_call *c);
 
