@@ -529,21 +529,8 @@ int mg_store_spool_orphans(struct mg_store *s,
 int mg_store_spool_sink(void *arg, const void *bytes, size_t len)
 {
 	struct mg_store_spool_file *f = arg;
-	const uint8_t *p = bytes;
-	uint64_t written = 0;
-	int rc = 0;
-	while (len) {
-		ssize_t n = write(f->fd, p, len);
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n <= 0) {
-			rc = -1;
-			break;
-		}
-		p += n;
-		len -= (size_t)n;
-		written += (uint64_t)n;
-	}
+	size_t written;
+	int rc = mg_write_all(f->fd, bytes, len, &written);
 	f->bytes += written;
 	/* A salvage copy is not counted until its commit (the orphan it copies still is). */
 	if (written && !f->recovery)
