@@ -635,6 +635,15 @@ static void report_wav(const uint8_t *head, size_t len, uint64_t total)
 		fprintf(stderr, "warning: not a well-formed WAV: %s\n", mg_rec_wav_strerror(rc));
 }
 
+/* Only a streamed WAV (both sizes the 0xFFFFFFFF placeholder, as mediagate writes them) gets
+ * its sizes patched; a WAV with real sizes (another writer's file, even one cut short by a
+ * crash) is left exactly as sealed. */
+static bool streamed_wav(const uint8_t *head, size_t len, uint64_t total)
+{
+	struct mg_rec_wav_info info;
+	return mg_rec_wav_read_header(head, len, total, &info) == MG_REC_WAV_OK && info.streaming;
+}
+
 static int cmd_get(const struct options *o)
 {
 	if (need(o->instance, "--instance"))
@@ -747,7 +756,8 @@ static int cmd_get(const struct options *o)
 	long n;
 	uint64_t total = 0;
 	while ((n = mg_envelope_reader_read(reader, buf, sizeof(buf))) > 0) {
-		if (total == 0 && expected_total >= 0)
+		if (total == 0 && expected_total >= 0 &&
+		    streamed_wav(buf, (size_t)n, (uint64_t)expected_total))
 			fixed_ahead =
 			    mg_rec_wav_fix_header(buf, (size_t)n, (uint64_t)expected_total) == 1;
 		if (head_len < sizeof(head)) {
@@ -771,7 +781,7 @@ static int cmd_get(const struct options *o)
 				    st.last.object_key, (long long)expected_total,
 				    (unsigned long long)total);
 		int fixed = 0;
-		if (out != stdout) {
+		if (out != stdout && streamed_wav(head, head_len, total)) {
 			fixed = mg_rec_wav_fix_header(head, head_len, total);
 			if (fixed == 1 && pwrite(fileno(out), head, MG_REC_WAV_HEADER_LEN, 0) !=
 					      MG_REC_WAV_HEADER_LEN)
