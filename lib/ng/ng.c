@@ -1235,3 +1235,8 @@ int mg_ng_webrtc_stats(const struct mg_ng *ng, struct mg_webrtc_stats *out)
 	mg_webrtc_get_stats(ng->webrtc, out);
 	return 0;
 }
+
+struct mg_webrtc *mg_ng_webrtc(struct mg_ng *ng)
+{
+	return ng->webrtc;
+}
