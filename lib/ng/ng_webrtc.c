@@ -232,10 +232,11 @@ int mg_ng_webrtc_commit(struct mg_webrtc *w, struct mg_call *c, unsigned i, int 
 		if (!s->leg && !(s->leg = mg_webrtc_leg_new(w, m->leg[side], &m->cfg[side])))
 			return fail(err, errlen, "media %u: cannot create the WebRTC leg%s", i, "");
 		mg_webrtc_leg_set_cfg(s->leg, &m->cfg[side]);
-		if (side == src)
+		if (side == src) {
 			mg_webrtc_leg_set_ice(s->leg, s->ice,
 					      s->remote_ufrag[0] ? s->remote_ufrag : NULL);
-		else if (!s->have_remote_fp)
+			mg_webrtc_leg_keep_pair(w, s->leg); /* re-offer: ICE decided the address */
+		} else if (!s->have_remote_fp)
 			mg_webrtc_leg_set_ice(s->leg, s->ice, NULL); /* it answers later */
 		if (side == src && s->dtls && s->role_known && s->have_remote_fp &&
 		    mg_webrtc_leg_set_dtls(w, s->leg, s->role, &s->remote_fp, mg_webrtc_now_ns()) <

@@ -342,6 +342,19 @@ int mg_webrtc_leg_set_dtls(struct mg_webrtc *w, struct mg_webrtc_leg *l, enum mg
 	return 0;
 }
 
+void mg_webrtc_leg_keep_pair(struct mg_webrtc *w, struct mg_webrtc_leg *l)
+{
+	if (!l->ice || !l->selected || l->consent_lost)
+		return;
+	struct mg_endpoint ep = {.ip = l->sel_ip, .port = l->sel_port};
+	if (l->cfg->remote_rtp.ip == ep.ip && l->cfg->remote_rtp.port == ep.port)
+		return;
+	l->cfg->remote_rtp = ep;
+	if (l->cfg->rtcp_mux || l->sel_local_port == l->leg->rtp_port)
+		l->cfg->remote_rtcp = ep;
+	republish(w, l, false);
+}
+
 /* The peer's address becomes the leg's remote: media is sent there (relatch). */
 static void select_pair(struct mg_webrtc *w, struct mg_webrtc_leg *l,
 			const struct mg_dp_slow_udp *pkt)

@@ -90,6 +90,9 @@ int mg_webrtc_leg_set_ice(struct mg_webrtc_leg *l, bool on, const char *remote_u
  * different ones start a new association (old keys kept until the new one completes). */
 int mg_webrtc_leg_set_dtls(struct mg_webrtc *w, struct mg_webrtc_leg *l, enum mg_dtls_role role,
 			   const struct mg_dtls_fingerprint *remote_fp, uint64_t now_ns);
+/* After signalling rewrote the leg's configuration (a re-offer names the SDP address, e.g.
+ * 0.0.0.0:9 for a browser): the ICE-selected address stays the leg's remote. */
+void mg_webrtc_leg_keep_pair(struct mg_webrtc *w, struct mg_webrtc_leg *l);
 bool mg_webrtc_leg_has_dtls(const struct mg_webrtc_leg *l);
 enum mg_dtls_state mg_webrtc_leg_dtls_state(const struct mg_webrtc_leg *l);
 

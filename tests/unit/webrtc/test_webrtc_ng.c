@@ -452,6 +452,18 @@ int main(void)
 		  st0.stun.by_reason[MG_STUN_R_BAD_INTEGRITY] ==
 	      1);
 
+	/* a re-INVITE with the same SDP (0.0.0.0:9 in c=/m=): same association, same keys, and
+	 * the ICE-selected address stays the leg's remote */
+	ng_request((const char *const[]){"command", "offer", "call-id", "c1", "from-tag", "browser",
+					 "sdp",
+					 browser_offer(mg_dtls_ctx_fingerprint(bctx), "actpass"),
+					 "transport-protocol", "RTP/AVP", NULL});
+	CHECK(ng_ok());
+	CHECK(cfg->srtp_in == in && cfg->srtp_out == out);
+	CHECK(cfg->remote_rtp.ip == BROWSER_IP && cfg->remote_rtp.port == BROWSER_PORT);
+	mg_webrtc_get_stats(wr, &st);
+	CHECK_EQ_INT(st.handshakes_started - st0.handshakes_started, 1);
+
 	/* consent: 31 s without a check -> no outgoing key, no address, media blocked */
 	mg_webrtc_run_timers(wr, mg_webrtc_now_ns() + 31ull * 1000000000ull);
 	mg_webrtc_get_stats(wr, &st);
