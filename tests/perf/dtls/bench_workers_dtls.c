@@ -164,7 +164,11 @@ static void make_plain_calls(void)
 	}
 }
 
-static uint64_t relayed_seen;
+static uint64_t relayed_seen, offered;
+static double rate_pps;	   /* 0: keep the rx ring full; else paced */
+static double pace_start;  /* time the paced count started */
+static uint64_t pace_sent; /* packets due since pace_start */
+static unsigned ring_max;  /* highest rx ring fill seen in the window */
 
 static void generate(void)
 {
@@ -172,9 +176,17 @@ static void generate(void)
 	struct rte_mbuf *m[32];
 	uint8_t rtp[172];
 	memset(rtp, 0xd5, sizeof(rtp));
+	unsigned fill = rte_ring_count(rx_ring[0]);
+	if (fill > ring_max)
+		ring_max = fill;
 	unsigned space = rte_ring_free_count(rx_ring[0]);
+	unsigned want = 32;
+	if (rate_pps > 0) {
+		double due = (now_s() - pace_start) * rate_pps - (double)pace_sent;
+		want = due < 0 ? 0 : due > 32 ? 32 : (unsigned)due;
+	}
 	unsigned k = 0;
-	while (k < 32 && space > 256 + k) {
+	while (k < want && space > 256 + k) {
 		struct stream *s = &streams[next++ % (2 * n_plain)];
 		s->seq++;
 		rtp[0] = 0x80;
@@ -192,6 +204,8 @@ static void generate(void)
 	}
 	if (k)
 		rte_ring_mp_enqueue_bulk(rx_ring[0], (void **)m, k, NULL);
+	offered += k;
+	pace_sent += want; /* what did not fit is lost at the "NIC", as a full rx ring would */
 	unsigned n = rte_ring_sc_dequeue_burst(tx_ring[0], (void **)m, 32, NULL);
 	relayed_seen += n;
 	rte_pktmbuf_free_bulk(m, n);
@@ -383,13 +397,19 @@ static void *control_thread(void *arg)
 struct window {
 	double busy_mpps, wall_mpps, busy_share, seconds;
 	uint64_t slow_path, slow_drops;
+	uint64_t offered, relayed; /* by the generator / seen on the worker's tx ring */
+	unsigned ring_max;
 };
 
 static struct window measure(int want_phase)
 {
 	struct mg_worker_stats a, b;
 	mg_dp_worker_stats(dp, 0, &a);
+	uint64_t off0 = offered, rel0 = relayed_seen;
+	ring_max = 0;
 	double t0 = now_s();
+	pace_start = t0;
+	pace_sent = 0;
 	if (want_phase == 1) {
 		phase = 1;
 		while (phase == 1)
@@ -408,7 +428,10 @@ static struct window measure(int want_phase)
 			       .busy_share = total > 0 ? busy / total : 0,
 			       .seconds = secs,
 			       .slow_path = b.slow_path - a.slow_path,
-			       .slow_drops = b.slow_path_drops - a.slow_path_drops};
+			       .slow_drops = b.slow_path_drops - a.slow_path_drops,
+			       .offered = offered - off0,
+			       .relayed = relayed_seen - rel0,
+			       .ring_max = ring_max};
 }
 
 static int cmp(const void *x, const void *y)
@@ -427,6 +450,7 @@ int main(int argc, char **argv)
 	unsigned rounds = argc > 1 ? (unsigned)atoi(argv[1]) : 5;
 	n_hs = argc > 2 ? (unsigned)atoi(argv[2]) : 1000;
 	n_plain = argc > 3 ? (unsigned)atoi(argv[3]) : 100;
+	rate_pps = argc > 4 ? atof(argv[4]) : 0;
 	char *eal[] = {"bench_workers_dtls",
 		       "--no-huge",
 		       "-m",
@@ -492,11 +516,16 @@ int main(int argc, char **argv)
 	phase = 4;
 	pthread_create(&th, NULL, control_thread, NULL);
 	printf("# %u rounds; %u handshakes per round (50 browsers at a time), %u plain calls "
-	       "relayed by one worker; windows of %.0f s before/after\n",
+	       "relayed by one worker; windows of %.0f s before/after; offered load: ",
 	       rounds, n_hs, n_plain, WINDOW_S);
+	if (rate_pps > 0)
+		printf("paced at %.0f packets/s\n", rate_pps);
+	else
+		printf("the rx ring kept full\n");
 	printf("round | before Mpps/busy-s | during Mpps/busy-s | after Mpps/busy-s | before "
 	       "Mpps/wall-s | during Mpps/wall-s | after Mpps/wall-s | worker busy before/during "
-	       "| handshakes s (ok) | slow path pkts during (drops)\n");
+	       "| handshakes s (ok) | slow path pkts during (drops) | relayed/offered before, "
+	       "during, after | rx ring max fill before/during/after\n");
 	double v[6][64];
 	int rc = 0;
 	for (double t0 = now_s(); now_s() - t0 < 1.0;)
@@ -507,11 +536,14 @@ int main(int argc, char **argv)
 		unsigned ok0 = hs_ok_total;
 		struct window b = measure(0), d = measure(1), a = measure(0);
 		unsigned ok = hs_ok_total - ok0;
-		printf("%u | %.2f | %.2f | %.2f | %.2f | %.2f | %.2f | %.2f/%.2f | %.2f (%u) | "
-		       "%" PRIu64 " (%" PRIu64 ")\n",
+		printf("%u | %.3f | %.3f | %.3f | %.3f | %.3f | %.3f | %.2f/%.2f | %.2f (%u) | "
+		       "%" PRIu64 " (%" PRIu64 ") | %.4f, %.4f, %.4f | %u/%u/%u\n",
 		       r + 1, b.busy_mpps, d.busy_mpps, a.busy_mpps, b.wall_mpps, d.wall_mpps,
 		       a.wall_mpps, b.busy_share, d.busy_share, hs_seconds, ok, d.slow_path,
-		       d.slow_drops);
+		       d.slow_drops, b.offered ? (double)b.relayed / (double)b.offered : 0,
+		       d.offered ? (double)d.relayed / (double)d.offered : 0,
+		       a.offered ? (double)a.relayed / (double)a.offered : 0, b.ring_max,
+		       d.ring_max, a.ring_max);
 		fflush(stdout);
 		v[0][r] = b.busy_mpps, v[1][r] = d.busy_mpps, v[2][r] = a.busy_mpps;
 		v[3][r] = b.wall_mpps, v[4][r] = d.wall_mpps, v[5][r] = a.wall_mpps;
@@ -523,7 +555,7 @@ int main(int argc, char **argv)
 		phase = 4;
 	}
 	unsigned n = rounds < 64 ? rounds : 64;
-	printf("median | %.2f | %.2f | %.2f | %.2f | %.2f | %.2f\n", med(v[0], n), med(v[1], n),
+	printf("median | %.3f | %.3f | %.3f | %.3f | %.3f | %.3f\n", med(v[0], n), med(v[1], n),
 	       med(v[2], n), med(v[3], n), med(v[4], n), med(v[5], n));
 	while (phase == 4)
 		generate();
