@@ -398,6 +398,7 @@ struct window {
 	double busy_mpps, wall_mpps, busy_share, seconds;
 	uint64_t slow_path, slow_drops;
 	uint64_t offered, relayed; /* by the generator / seen on the worker's tx ring */
+	uint64_t ring_full;	   /* paced: due but the rx ring was full (lost at the "NIC") */
 	unsigned ring_max;
 };
 
@@ -431,7 +432,8 @@ static struct window measure(int want_phase)
 			       .slow_drops = b.slow_path_drops - a.slow_path_drops,
 			       .offered = offered - off0,
 			       .relayed = relayed_seen - rel0,
-			       .ring_max = ring_max};
+			       .ring_max = ring_max,
+			       .ring_full = rate_pps > 0 ? pace_sent - (offered - off0) : 0};
 }
 
 static int cmp(const void *x, const void *y)
@@ -525,7 +527,8 @@ int main(int argc, char **argv)
 	printf("round | before Mpps/busy-s | during Mpps/busy-s | after Mpps/busy-s | before "
 	       "Mpps/wall-s | during Mpps/wall-s | after Mpps/wall-s | worker busy before/during "
 	       "| handshakes s (ok) | slow path pkts during (drops) | relayed/offered before, "
-	       "during, after | rx ring max fill before/during/after\n");
+	       "during, after | rx ring max fill before/during/after | lost at a full rx ring "
+	       "before/during/after\n");
 	double v[6][64];
 	int rc = 0;
 	for (double t0 = now_s(); now_s() - t0 < 1.0;)
@@ -537,13 +540,14 @@ int main(int argc, char **argv)
 		struct window b = measure(0), d = measure(1), a = measure(0);
 		unsigned ok = hs_ok_total - ok0;
 		printf("%u | %.3f | %.3f | %.3f | %.3f | %.3f | %.3f | %.2f/%.2f | %.2f (%u) | "
-		       "%" PRIu64 " (%" PRIu64 ") | %.4f, %.4f, %.4f | %u/%u/%u\n",
+		       "%" PRIu64 " (%" PRIu64 ") | %.4f, %.4f, %.4f | %u/%u/%u | %" PRIu64
+		       "/%" PRIu64 "/%" PRIu64 "\n",
 		       r + 1, b.busy_mpps, d.busy_mpps, a.busy_mpps, b.wall_mpps, d.wall_mpps,
 		       a.wall_mpps, b.busy_share, d.busy_share, hs_seconds, ok, d.slow_path,
 		       d.slow_drops, b.offered ? (double)b.relayed / (double)b.offered : 0,
 		       d.offered ? (double)d.relayed / (double)d.offered : 0,
 		       a.offered ? (double)a.relayed / (double)a.offered : 0, b.ring_max,
-		       d.ring_max, a.ring_max);
+		       d.ring_max, a.ring_max, b.ring_full, d.ring_full, a.ring_full);
 		fflush(stdout);
 		v[0][r] = b.busy_mpps, v[1][r] = d.busy_mpps, v[2][r] = a.busy_mpps;
 		v[3][r] = b.wall_mpps, v[4][r] = d.wall_mpps, v[5][r] = a.wall_mpps;
