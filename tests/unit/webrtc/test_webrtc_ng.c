@@ -310,6 +310,30 @@ static void check_ng_flags(void)
 	    NULL});
 	CHECK(!ng_ok() && strstr(answer, "fingerprint"));
 	CHECK(mg_call_find(sessions, "bad1") == NULL && mg_call_find(sessions, "bad2") == NULL);
+	/* browser -> SDES carrier: RTP/SAVP with mediagate's own a=crypto, and back */
+	ng_request((const char *const[]){"command", "offer", "call-id", "sdes1", "from-tag", "b",
+					 "sdp",
+					 browser_offer(mg_dtls_ctx_fingerprint(x), "actpass"),
+					 "transport-protocol", "RTP/SAVP", NULL});
+	CHECK(ng_ok());
+	s = ng_sdp();
+	CHECK(strstr(s, " RTP/SAVP 111 0\r\n") && strstr(s, "a=crypto:1 ") &&
+	      !strstr(s, "a=fingerprint") && !strstr(s, "a=ice-"));
+	ng_request((const char *const[]){
+	    "command", "answer", "call-id", "sdes1", "from-tag", "b", "to-tag", "c", "sdp",
+	    "v=0\r\no=c 1 1 IN IP4 10.0.0.3\r\ns=-\r\nc=IN IP4 10.0.0.3\r\nt=0 0\r\n"
+	    "m=audio 5000 RTP/SAVP 0\r\na=rtpmap:0 PCMU/8000\r\na=crypto:1 "
+	    "AES_CM_128_HMAC_SHA1_80 inline:WVNfX19zZW1jdGwgKCkgewkyMjA7fQp9CnVubGVz\r\n",
+	    NULL});
+	CHECK(ng_ok());
+	s = ng_sdp();
+	CHECK(strstr(s, " UDP/TLS/RTP/SAVPF 0\r\n") && !strstr(s, "a=crypto") &&
+	      strstr(s, "a=fingerprint:sha-256 ") && strstr(s, "a=setup:passive\r\n"));
+	c = mg_call_find(sessions, "sdes1");
+	CHECK(c && c->media[0].cfg[1].srtp && c->media[0].cfg[1].srtp_in &&
+	      c->media[0].cfg[1].srtp_out); /* SDES keys on the carrier leg */
+	CHECK(c && c->media[0].cfg[0].srtp && !c->media[0].cfg[0].srtp_in &&
+	      !c->media[0].cfg[0].srtp_out); /* DTLS leg: no key before the handshake */
 	/* transport-protocol values */
 	ng_request((const char *const[]){"command", "offer", "call-id", "bad3", "from-tag", "b",
 					 "sdp", carrier_sdp, "transport-protocol", "UDP/TLS/BFCP",
