@@ -72,9 +72,11 @@ for contact in $(python3 -c "import json,sys; print(' '.join(json.load(open(sys.
 done
 [ "$failed" = 0 ] || fail "some policy rules failed"
 if command -v sox >/dev/null; then
-	# (the duration sox prints is only right once mediagate-rec get fixes the streaming
-	# header sizes; the samples are read from byte 44 above)
 	sox --i "$work/K-both.wav" | grep -q "Channels *: 2" || fail "sox does not read 2 channels"
 	sox --i "$work/K-both.wav" | grep -q "Sample Rate *: 8000" || fail "sox: not 8 kHz"
-	ok "sox reads the recording: 2 channels, 8000 Hz"
+	want=$(python3 -c "import os,sys; print((os.path.getsize(sys.argv[1]) - 44) / 32000)" "$work/K-both.wav")
+	got=$(sox --i -D "$work/K-both.wav")
+	python3 -c "import sys; sys.exit(abs(float(sys.argv[1]) - float(sys.argv[2])) > 0.05)" "$got" "$want" ||
+		fail "sox duration $got s, the samples make $want s"
+	ok "sox reads the recording: 2 channels, 8000 Hz, $got s"
 fi
