@@ -834,7 +834,8 @@ long mg_store_deliver_pass(struct mg_store *s)
 		names[count++] = strndup(e->d_name, n - 5);
 	}
 	closedir(d);
-	qsort(names, count, sizeof(*names), compare_names);
+	if (count) /* qsort(NULL, 0, ...) is undefined */
+		qsort(names, count, sizeof(*names), compare_names);
 	long waiting = 0;
 	int last_error = MG_STORE_OK;
 	bool any_ok = false;
