@@ -69,6 +69,39 @@ PY
 	ok "mediagate, srtp $srtp: $sent packets, zero loss, latency median $med us, p99 $p99 us"
 done
 
+# The pktgen path (tests/perf/pktgen, docs/pktgen.md): calls set up with
+# loadgen --setup-only, pcaps written by rtp-pcap.py, A's frames put raw on the generator's
+# veth (as pktgen would put them on a NIC): B must receive every one of them, relayed.
+"${LG[@]}" --calls 3 --direction carrier,agents --ng "127.0.0.1:$ngport" --prefix pcap \
+	--setup-only "$work/legs" >"$work/setup.out" 2>&1 || { cat "$work/setup.out"; fail "loadgen --setup-only"; }
+[ "$(grep -c '^A ' "$work/legs")" = 3 ] || fail "legs file"
+python3 "$root/tests/perf/pktgen/rtp-pcap.py" "$work/legs" --packets 10 --out-prefix "$work/rtp" \
+	--a-src-mac "$(lg_mac "${id}gen" pgen)" --a-dst-mac "$(lg_mac "${id}mid" mgc)" \
+	--b-src-mac "$(lg_mac "${id}sink" psink)" --b-dst-mac "$(lg_mac "${id}mid" mga)" || fail "rtp-pcap.py"
+ip netns exec "${id}sink" python3 -c '
+import socket, sys
+s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM); s.bind(("10.92.2.2", 5000)); s.settimeout(2)
+open(sys.argv[1], "w").close(); n = 0
+try:
+    while True:
+        d = s.recv(2048); n += len(d) == 172 and d[0] == 0x80
+except socket.timeout: pass
+print(n)' "$work/sink.ready" >"$work/sink.count" &
+sink=$!
+for i in $(seq 1 50); do [ -e "$work/sink.ready" ] && break; sleep 0.1; done
+ip netns exec "${id}gen" python3 -c '
+import socket, struct, sys
+f = open(sys.argv[1], "rb"); f.read(24)
+s = socket.socket(socket.AF_PACKET, socket.SOCK_RAW); s.bind(("pgen", 0))
+while True:
+    h = f.read(16)
+    if len(h) < 16: break
+    s.send(f.read(struct.unpack("<IIII", h)[2]))' "$work/rtp-A.pcap" || fail "raw send"
+wait $sink
+[ "$(cat "$work/sink.count")" = 30 ] || fail "pcap frames relayed to B: $(cat "$work/sink.count") of 30"
+"${LG[@]}" --calls 3 --ng "127.0.0.1:$ngport" --prefix pcap --delete-only >/dev/null || fail "--delete-only"
+ok "pktgen pcap (3 legs x 10 frames): all 30 relayed to B; calls deleted"
+
 # Negative check: block one call's A side mid-run; the generator must see the loss.
 "${LG[@]}" --calls 20 --seconds 3 --warmup 0.3 --linger 0.3 --max-loss 0 --direction carrier,agents \
 	--ng "127.0.0.1:$ngport" --prefix blk >"$work/out" &

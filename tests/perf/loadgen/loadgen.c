@@ -80,6 +80,8 @@ static struct {
 	unsigned calls, a_port, b_port;
 	double seconds, warmup, linger, max_loss;
 	bool srtp;
+	const char *setup_only; /* write the legs to this file, keep the calls, send nothing */
+	bool delete_only;
 } opt = {
     .mode = "mediagate",
     .ng = "127.0.0.1:2223",
@@ -386,6 +388,27 @@ static void delete_calls(void)
 	}
 }
 
+/* One line per leg: what a packet generator must send so mediagate relays it. */
+static void write_legs(const char *path)
+{
+	FILE *f = fopen(path, "w");
+	if (!f)
+		die("%s: %s", path, strerror(errno));
+	fprintf(f, "# side ssrc src_ip src_port dst_ip dst_port (calls %s-0..%u, srtp %s)\n",
+		opt.prefix, opt.calls - 1, opt.srtp ? opt.suite : "off");
+	for (unsigned i = 0; i < n_streams; i++) {
+		char dst[INET_ADDRSTRLEN];
+		inet_ntop(AF_INET, &streams[i].dst.sin_addr, dst, sizeof(dst));
+		fprintf(f, "%c 0x%08x %s %u %s %u\n", (i & 1) ? 'B' : 'A', streams[i].ssrc,
+			(i & 1) ? opt.b_addr : opt.a_addr, (i & 1) ? opt.b_port : opt.a_port, dst,
+			ntohs(streams[i].dst.sin_port));
+	}
+	if (fclose(f) != 0)
+		die("%s: %s", path, strerror(errno));
+	printf("%u calls set up, %u legs written to %s; delete them with --delete-only\n",
+	       opt.calls, n_streams, path);
+}
+
 /* --- media --- */
 
 /* Payload: [0..1] magic, [2..9] send time (ns, CLOCK_REALTIME, big endian), [10] 1 when
@@ -593,22 +616,26 @@ static void usage(void)
 		"usage: loadgen [--mode mediagate|forward] [--calls N] [--seconds S] [--srtp]\n"
 		"  [--suite NAME] [--ng IP:PORT] [--ng-ns NS] [--a-ns NS] [--a-addr IP]\n"
 		"  [--a-port P] [--b-ns NS] [--b-addr IP] [--b-port P] [--direction IF1,IF2]\n"
-		"  [--warmup S] [--linger S] [--max-loss FRACTION] [--prefix CALLID_PREFIX]\n");
+		"  [--warmup S] [--linger S] [--max-loss FRACTION] [--prefix CALLID_PREFIX]\n"
+		"  [--setup-only FILE | --delete-only]\n"
+		"--setup-only FILE: create the calls, write one line per leg (for pktgen pcaps,\n"
+		"  tests/perf/pktgen/rtp-pcap.py) and leave them; --delete-only: delete them\n");
 	exit(1);
 }
 
 int main(int argc, char **argv)
 {
-	static const struct option lo[] = {{"mode", 1, 0, 'm'},	    {"calls", 1, 0, 'c'},
-					   {"seconds", 1, 0, 's'},  {"srtp", 0, 0, 'S'},
-					   {"suite", 1, 0, 'u'},    {"ng", 1, 0, 'n'},
-					   {"ng-ns", 1, 0, 'N'},    {"a-ns", 1, 0, 'A'},
-					   {"b-ns", 1, 0, 'B'},	    {"a-addr", 1, 0, 'x'},
-					   {"b-addr", 1, 0, 'y'},   {"a-port", 1, 0, 'X'},
-					   {"b-port", 1, 0, 'Y'},   {"direction", 1, 0, 'd'},
-					   {"warmup", 1, 0, 'w'},   {"linger", 1, 0, 'l'},
-					   {"max-loss", 1, 0, 'L'}, {"prefix", 1, 0, 'p'},
-					   {"help", 0, 0, 'h'},	    {0, 0, 0, 0}};
+	static const struct option lo[] = {{"mode", 1, 0, 'm'},	      {"calls", 1, 0, 'c'},
+					   {"seconds", 1, 0, 's'},    {"srtp", 0, 0, 'S'},
+					   {"suite", 1, 0, 'u'},      {"ng", 1, 0, 'n'},
+					   {"ng-ns", 1, 0, 'N'},      {"a-ns", 1, 0, 'A'},
+					   {"b-ns", 1, 0, 'B'},	      {"a-addr", 1, 0, 'x'},
+					   {"b-addr", 1, 0, 'y'},     {"a-port", 1, 0, 'X'},
+					   {"b-port", 1, 0, 'Y'},     {"direction", 1, 0, 'd'},
+					   {"warmup", 1, 0, 'w'},     {"linger", 1, 0, 'l'},
+					   {"max-loss", 1, 0, 'L'},   {"prefix", 1, 0, 'p'},
+					   {"setup-only", 1, 0, 'O'}, {"delete-only", 0, 0, 'D'},
+					   {"help", 0, 0, 'h'},	      {0, 0, 0, 0}};
 	int ch;
 	while ((ch = getopt_long(argc, argv, "", lo, NULL)) != -1) {
 		switch (ch) {
@@ -666,13 +693,20 @@ int main(int argc, char **argv)
 		case 'p':
 			opt.prefix = optarg;
 			break;
+		case 'O':
+			opt.setup_only = optarg;
+			break;
+		case 'D':
+			opt.delete_only = true;
+			break;
 		default:
 			usage();
 		}
 	}
 	bool forward = !strcmp(opt.mode, "forward");
 	if ((!forward && strcmp(opt.mode, "mediagate")) || opt.calls == 0 ||
-	    opt.calls > (0xffffffu / 2) || opt.seconds <= 0)
+	    (forward && (opt.setup_only || opt.delete_only)) || opt.calls > (0xffffffu / 2) ||
+	    opt.seconds <= 0)
 		usage();
 	(void)suite_key_len(opt.suite);
 	if (srtp_init() != srtp_err_status_ok)
@@ -683,8 +717,11 @@ int main(int argc, char **argv)
 	hist = calloc(HIST_US, sizeof(*hist));
 	if (!streams || !hist)
 		die("out of memory");
-	fd_a = udp_socket_in(opt.a_ns, opt.a_addr, opt.a_port);
-	fd_b = udp_socket_in(opt.b_ns, opt.b_addr, opt.b_port);
+	bool send_media = !opt.setup_only && !opt.delete_only;
+	if (send_media) { /* bound before the offer, so nothing mediagate sends is missed */
+		fd_a = udp_socket_in(opt.a_ns, opt.a_addr, opt.a_port);
+		fd_b = udp_socket_in(opt.b_ns, opt.b_addr, opt.b_port);
+	}
 	for (unsigned i = 0; i < n_streams; i++) {
 		streams[i].ssrc = BENCH_SSRC_BASE + i;
 		streams[i].tx_fd = (i & 1) ? fd_b : fd_a;
@@ -711,8 +748,17 @@ int main(int argc, char **argv)
 		enter_ns(NULL);
 		if (ng_fd < 0 || connect(ng_fd, (struct sockaddr *)&ng_addr, sizeof(ng_addr)) < 0)
 			die("ng socket: %s", strerror(errno));
+		if (opt.delete_only) {
+			delete_calls();
+			printf("deleted %u calls %s-0..%u\n", opt.calls, opt.prefix, opt.calls - 1);
+			return 0;
+		}
 		for (unsigned c = 0; c < opt.calls; c++)
 			setup_call_mediagate(c);
+		if (opt.setup_only) {
+			write_legs(opt.setup_only);
+			return 0;
+		}
 	} else {
 		for (unsigned c = 0; c < opt.calls; c++)
 			setup_call_forward(c);
