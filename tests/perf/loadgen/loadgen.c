@@ -105,6 +105,7 @@ static uint32_t *hist;
 static uint64_t hist_over, lat_samples, bad_payload, unknown_ssrc, auth_fail, short_pkt;
 static uint64_t late_sends, max_late_ns, send_fail;
 static uint64_t warm_end_ns; /* packets sent before this are not counted */
+static bool stopped_behind;
 
 static void die(const char *fmt, ...) __attribute__((format(printf, 1, 2), noreturn));
 static void die(const char *fmt, ...)
@@ -778,6 +779,12 @@ int main(int argc, char **argv)
 		struct stream *s = &streams[cursor];
 		if (s->next_send_ns >= end_ns)
 			break;
+		/* a generator that cannot keep up (a busy host) stops on time rather than
+		 * stretching the run: fewer packets per leg, reported as offered_pps_per_leg */
+		if (now > end_ns + 2 * PERIOD_NS) {
+			stopped_behind = true;
+			break;
+		}
 		unsigned sent_now = 0;
 		while (s->next_send_ns <= now && sent_now < 256) {
 			uint64_t late = now - s->next_send_ns;
@@ -840,6 +847,11 @@ int main(int argc, char **argv)
 	printf("  counted: sent %" PRIu64 ", received %" PRIu64 ", lost %" PRIu64
 	       " (%.4f %%), reordered %" PRIu64 ", silent streams %u\n",
 	       counted_sent, counted, lost, 100 * loss, reordered, silent);
+	if (stopped_behind)
+		printf(
+		    "  the generator fell behind its schedule and stopped on time: %.1f packets/s "
+		    "per leg offered instead of 50\n",
+		    (double)counted_sent / opt.seconds / n_streams);
 	printf("  added latency (send -> socket): median %" PRIu64 " us, p99 %" PRIu64
 	       " us, max %" PRIu64 " us over %" PRIu64 " packets\n",
 	       med, p99, mx, lat_samples);
@@ -858,12 +870,12 @@ int main(int argc, char **argv)
 	       " lat_p99_us=%" PRIu64 " lat_max_us=%" PRIu64 " jitter_ms=%.4f jitter_max_ms=%.4f"
 	       " jitter_rtpts_ms=%.4f bad=%" PRIu64 " auth_fail=%" PRIu64 " unknown=%" PRIu64
 	       " send_fail=%" PRIu64 " late_sends=%" PRIu64 " max_late_ms=%.3f gen_cpu_s=%.3f"
-	       " setup_s=%.3f\n",
+	       " setup_s=%.3f offered_pps_per_leg=%.2f stopped_behind=%d\n",
 	       opt.mode, opt.srtp ? opt.suite : "off", opt.calls, opt.seconds, counted_sent,
 	       counted, sent, received, lost, loss, reordered, silent, med, p99, mx,
 	       jit_sum / n_streams / 1e6, jit_max / 1e6, jit2_sum / n_streams / 1e6, bad_payload,
 	       auth_fail, unknown_ssrc, send_fail, late_sends, (double)max_late_ns / 1e6, gen_cpu,
-	       setup_s);
+	       setup_s, (double)counted_sent / opt.seconds / n_streams, stopped_behind);
 	if (bad_payload || auth_fail || unknown_ssrc || counted_sent == 0)
 		return 2;
 	if (opt.max_loss >= 0 && loss > opt.max_loss)
