@@ -68,7 +68,9 @@ def srtp_series(path):
         if line.startswith("RESULT "):
             f = kv(line)
             vals.setdefault(f["impl"], {}).setdefault(int(f["streams"]), []).append(float(f["ns_per_pkt"]))
-    return {i: {n: statistics.median(v) for n, v in pts.items()} for i, pts in vals.items()}
+    names = {"mg": "mediagate (IPsec-MB, bursts of 32)", "libsrtp-openssl": "libsrtp2 2.5 + OpenSSL",
+             "libsrtp-debian": "libsrtp2 2.5, Debian package (NSS)"}
+    return {names.get(i, i): {n: statistics.median(v) for n, v in pts.items()} for i, pts in vals.items()}
 
 
 def restore_series(path):

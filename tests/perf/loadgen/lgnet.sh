@@ -85,13 +85,17 @@ lg_testpmd_start() {
 		--vdev=net_af_packet1,iface=mga -- --forward-mode=io --total-num-mbufs=16384 \
 		--nb-cores=1 --stats-period=3600 >>"$work/testpmd.log" 2>&1 &
 	middle_pid=$!
-	local i
-	for i in $(seq 1 100); do
-		grep -q "Port statistics\|Press enter to exit\|Start automatic" "$work/testpmd.log" 2>/dev/null && break
-		sleep 0.1
-	done
-	kill -0 "$middle_pid" || { echo "testpmd did not start"; tail -20 "$work/testpmd.log"; return 1; }
 	lg_point_at_forwarder
+	# forwarding is up when a probe call gets through (testpmd's start-up takes seconds on
+	# a busy host and prints nothing reliable when it is done)
+	local i
+	for i in $(seq 1 40); do
+		kill -0 "$middle_pid" 2>/dev/null || { echo "testpmd exited"; tail -20 "$work/testpmd.log"; return 1; }
+		"${LG[@]}" --mode forward --calls 1 --seconds 0.2 --warmup 0 --linger 0.2 \
+			--max-loss 0 >/dev/null 2>&1 && return 0
+		sleep 0.25
+	done
+	echo "testpmd does not forward"; tail -20 "$work/testpmd.log"; return 1
 }
 
 lg_middle_stop() {
