@@ -92,6 +92,19 @@ def mixing_ramp(path):
     return {"CPU per 20 ms tick (PCMU, AVX-512)": pts}
 
 
+def mixing_series(path):
+    names = {"full_ns": "mediagate 3-party conference, full period (with prefetch)",
+             "full_nopf_ns": "same without mg_mix_prefetch",
+             "relay_ns": "relay anchor: 2-party call, 2 x copy + header rewrite"}
+    vals = {}
+    for line in open(path):
+        if line.startswith("RESULT "):
+            f = kv(line)
+            for k, label in names.items():
+                vals.setdefault(label, {}).setdefault(int(f["confs"]), []).append(float(f[k]))
+    return {l: {n: statistics.median(v) for n, v in pts.items()} for l, pts in vals.items()}
+
+
 def loadgen_series(path):
     rows = {}
     for line in open(path):
@@ -160,9 +173,13 @@ def main():
     if src:
         jobs.append(("restore-vs-sessions.png", "P6: restore from Redis vs sessions",
                      "calls restored", "seconds (median of repetitions)", restore_series(src), src, "s"))
+    src = latest("mix-series-*.txt")
+    if src:
+        jobs.append(("mixing-vs-conferences.png", "P3: CPU per conference per 20 ms vs concurrent 3-party conferences (PCMU)",
+                     "concurrent 3-party conferences", "ns of CPU per conference per 20 ms", mixing_series(src), src, "ns"))
     src = os.path.join(ROOT, "docs", "performance-mixing.md")
     if os.path.exists(src):
-        jobs.append(("mixing-vs-conferences.png", "P3: mixer CPU per 20 ms tick vs 3-party conferences (real-time ramp)",
+        jobs.append(("mixing-ramp.png", "P3: mixer CPU per 20 ms tick vs 3-party conferences (real-time ramp)",
                      "concurrent 3-party conferences", "ms of CPU per 20 ms tick", mixing_ramp(src), src, "ms"))
     src = latest("loadgen-*.txt")
     if src:
