@@ -185,12 +185,12 @@ int main(int argc, char **argv)
 		}
 		wall[r] = w1 - w0;
 		cpu[r] = c1 - c0;
-		printf("REP restore calls=%ld wall_s=%.3f cpu_s=%.3f\n", calls, wall[r], cpu[r]);
+		printf("REP restore calls=%ld wall_s=%.6f cpu_s=%.6f\n", calls, wall[r], cpu[r]);
 	}
 	qsort(wall, (size_t)reps, sizeof(double), cmp_double);
 	qsort(cpu, (size_t)reps, sizeof(double), cmp_double);
-	printf("SUMMARY restore calls=%ld median_wall_s=%.3f min_wall_s=%.3f max_wall_s=%.3f "
-	       "median_cpu_s=%.3f (mediagate process; Redis's own time excluded)\n",
+	printf("SUMMARY restore calls=%ld median_wall_s=%.6f min_wall_s=%.6f max_wall_s=%.6f "
+	       "median_cpu_s=%.6f (mediagate process; Redis's own time excluded)\n",
 	       calls, wall[reps / 2], wall[0], wall[reps - 1], cpu[reps / 2]);
 
 	/* leave Redis clean */
