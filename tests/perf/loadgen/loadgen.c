@@ -50,6 +50,7 @@
 
 #include <srtp2/srtp.h>
 
+#define BENCH_PROG "loadgen"
 #include "bench_util.h"
 
 #define PERIOD_NS   20000000ull /* 20 ms of G.711 per packet */
