@@ -1,0 +1,143 @@
+#!/usr/bin/env python3
+"""A conference participant for tests: sends a G.711 tone (or a constant code) as 20 ms RTP
+packets from one UDP socket, receives on the same socket (symmetric RTP), and writes what
+arrived (time, RTP header fields, payload) as JSON for tone_check.py.
+
+Options make its own input imperfect (loss, reordering) or add RFC 4733 events. G.711 is
+encoded here from the ITU-T rules (independent of mediagate's lib/g711)."""
+import argparse
+import base64
+import json
+import math
+import select
+import socket
+import struct
+import time
+
+
+def lin2ulaw(x):
+    # G.711 mu-law of a 16-bit sample (bias 0x84, 8 segments; G.191 folds with ~x)
+    sign = 0x80 if x >= 0 else 0x00
+    mag = x if x >= 0 else ~x
+    mag = min(mag >> 2, 8158) + 33  # 14-bit magnitude plus bias 33
+    seg = max(0, mag.bit_length() - 6)
+    code = (seg << 4) | ((mag >> (seg + 1)) & 0x0F)
+    return (sign | code) ^ 0x7F
+
+
+def lin2alaw(x):
+    sign = 0x80 if x >= 0 else 0x00
+    mag = (x if x >= 0 else ~x) >> 3  # 13-bit magnitude
+    if mag < 32:
+        code = mag >> 1
+    else:
+        seg = mag.bit_length() - 5
+        code = (seg << 4) | ((mag >> seg) & 0x0F)
+    return (sign | code) ^ 0x55
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--bind", required=True)
+    ap.add_argument("--to", required=True)
+    ap.add_argument("--ssrc", type=lambda v: int(v, 0), required=True)
+    ap.add_argument("--law", choices=["u", "a"], default="u")
+    ap.add_argument("--freq", type=float, default=0.0, help="tone in Hz (0: silence)")
+    ap.add_argument("--amp", type=float, default=0.3, help="tone amplitude, 1.0 = full scale")
+    ap.add_argument("--code", type=lambda v: int(v, 0), help="send this G.711 byte constantly")
+    ap.add_argument("--start-at", type=float, required=True, help="wall-clock start time")
+    ap.add_argument("--duration", type=float, required=True)
+    ap.add_argument("--loss-every", type=int, default=0, help="drop every Nth packet")
+    ap.add_argument("--reorder-every", type=int, default=0, help="swap every Nth packet with the next")
+    ap.add_argument("--te-pt", type=int, default=101)
+    ap.add_argument("--dtmf-at", action="append", default=[],
+                    help="T:EVENT  send an RFC 4733 event T seconds after the start")
+    ap.add_argument("--out", required=True)
+    a = ap.parse_args()
+
+    host, port = a.bind.rsplit(":", 1)
+    sock = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 1 << 21)
+    sock.bind((host, int(port)))
+    th, tp = a.to.rsplit(":", 1)
+    dest = (th, int(tp))
+    pt = 0 if a.law == "u" else 8
+    enc = lin2ulaw if a.law == "u" else lin2alaw
+    received = []
+    errors = []
+
+    def receive(timeout):
+        r, _, _ = select.select([sock], [], [], max(timeout, 0))
+        while r:
+            data, _ = sock.recvfrom(2048)
+            if len(data) < 12 or data[0] >> 6 != 2:
+                errors.append(len(data))
+            else:
+                b1, rpt, seq, ts, ssrc = struct.unpack("!BBHII", data[:12])
+                received.append([time.time(), rpt & 0x7F, rpt >> 7, seq, ts, ssrc,
+                                 base64.b64encode(data[12:]).decode()])
+            r, _, _ = select.select([sock], [], [], 0)
+
+    dtmf = []
+    for spec in a.dtmf_at:
+        t, ev = spec.split(":")
+        dtmf.append((float(t), int(ev)))
+    while time.time() < a.start_at:
+        receive(min(0.02, a.start_at - time.time()))
+    t0 = time.monotonic()
+    n_frames = int(a.duration / 0.02)
+    seq, ts, phase = 1000, 0xFFFFF000, 0.0
+    step = 2 * math.pi * a.freq / 8000.0
+    held = None
+    sent = 0
+    for i in range(n_frames):
+        due = t0 + i * 0.02
+        while True:
+            now = time.monotonic()
+            if now >= due:
+                break
+            receive(due - now)
+        if a.code is not None:
+            payload = bytes([a.code]) * 160
+        else:
+            samples = []
+            for _ in range(160):
+                samples.append(int(round(a.amp * 32767 * math.sin(phase))))
+                phase += step
+            payload = bytes(enc(s) for s in samples)
+        pkt = struct.pack("!BBHII", 0x80, pt | (0x80 if i == 0 else 0), seq & 0xFFFF,
+                          ts & 0xFFFFFFFF, a.ssrc) + payload
+        seq += 1
+        ts += 160
+        # RFC 4733: one event of 100 ms as 5 packets (last three with E), one timestamp
+        for t, ev in dtmf:
+            if abs(i * 0.02 - t) < 0.01:
+                ev_ts = ts - 160
+                for k in range(5):
+                    end = 0x80 if k >= 2 else 0
+                    body = struct.pack("!BBH", ev, end | 10, min(800, 160 * (k + 1)))
+                    hdr = struct.pack("!BBHII", 0x80, a.te_pt | (0x80 if k == 0 else 0),
+                                      seq & 0xFFFF, ev_ts & 0xFFFFFFFF, a.ssrc)
+                    seq += 1
+                    sock.sendto(hdr + body, dest)
+        if a.loss_every and i % a.loss_every == a.loss_every - 1:
+            continue
+        if a.reorder_every and i % a.reorder_every == 0 and held is None:
+            held = pkt  # goes out after the next packet
+            continue
+        sock.sendto(pkt, dest)
+        sent += 1
+        if held is not None:
+            sock.sendto(held, dest)
+            sent += 1
+            held = None
+    end = time.monotonic() + 0.5
+    while time.monotonic() < end:
+        receive(end - time.monotonic())
+    json.dump({"law": a.law, "sent": sent, "errors": len(errors), "packets": received},
+              open(a.out, "w"))
+
+
+if __name__ == "__main__":
+    main()
