@@ -424,8 +424,7 @@ void mg_dp_srtp_ctx_free(mg_srtp_ctx *ctx)
 
 void mg_dp_leg_release(struct mg_dataplane *dp, struct mg_leg *leg)
 {
-	if (leg->conf_ctl)
-		mg_conf_forget_leg(dp, leg);
+	mg_conf_forget_leg(dp, leg);
 	if (!leg->published) {
 		if (leg->peer && leg->peer->peer == leg)
 			leg->peer->peer = NULL;

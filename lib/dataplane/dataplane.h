@@ -111,8 +111,11 @@ struct mg_leg {
 	struct mg_leg *relay_peer; /* the leg it relays with when neither is in a conference */
 	bool relay_init;	   /* relay_peer has been taken over from peer */
 	int8_t conf_slot;	   /* its participant id in conf's mixer */
-	/* control-owned: the conference it has been sent to, or NULL */
+	/* control-owned: the conference it has been sent to, or NULL; its relay partner as
+	 * last sent (valid once relay_ctl_init) */
 	struct mg_conf *conf_ctl;
+	struct mg_leg *relay_ctl;
+	bool relay_ctl_init;
 };
 
 /* Worker-level counters (one set per worker). */
@@ -264,6 +267,8 @@ unsigned mg_dp_conf_count(const struct mg_dataplane *dp);
  * of the leg in it (0: free slot). */
 const struct mg_mix *mg_dp_conf_mix(const struct mg_conf *conf);
 uint16_t mg_dp_conf_slot_port(const struct mg_conf *conf, unsigned slot);
+/* The leg it relays with when neither is in a conference (control view), or NULL. */
+struct mg_leg *mg_dp_leg_relay_partner(struct mg_leg *leg);
 /* The leg's current mute/hold state as sent by the control lcore. */
 void mg_dp_conf_leg_state(const struct mg_leg *leg, bool *muted, bool *on_hold);
 

@@ -507,12 +507,23 @@ static void part_remove(struct mg_conf *conf, unsigned i)
 	conf->n_parts--;
 }
 
+static void relay_ctl_init(struct mg_leg *l)
+{
+	if (l && !l->relay_ctl_init) {
+		l->relay_ctl = l->peer; /* as paired at creation */
+		l->relay_ctl_init = true;
+	}
+}
+
 int mg_dp_conf_join(struct mg_dataplane *dp, struct mg_conf *conf, struct mg_leg *leg,
 		    const struct mg_mix_participant_cfg *pcfg)
 {
 	if (!leg->published || leg->worker != conf->worker || leg->conf_ctl ||
 	    conf->n_parts >= MG_MIX_MAX_PARTICIPANTS)
 		return -1;
+	/* the worker takes the relay peers apart now: keep the control view first */
+	relay_ctl_init(leg);
+	relay_ctl_init(leg->relay_ctl);
 	if (conf_cmd(dp, conf->worker, MG_CMD_CONF_JOIN, conf, leg, NULL, pcfg, false, false) != 0)
 		return -1;
 	leg->conf_ctl = conf;
@@ -550,12 +561,36 @@ int mg_dp_conf_set_state(struct mg_dataplane *dp, struct mg_leg *leg, bool muted
 	return 0;
 }
 
+struct mg_leg *mg_dp_leg_relay_partner(struct mg_leg *leg)
+{
+	relay_ctl_init(leg);
+	return leg->relay_ctl;
+}
+
+static void relay_ctl_unlink(struct mg_leg *l)
+{
+	relay_ctl_init(l);
+	struct mg_leg *old = l->relay_ctl;
+	relay_ctl_init(old);
+	if (old && old->relay_ctl == l)
+		old->relay_ctl = NULL;
+	l->relay_ctl = NULL;
+}
+
 int mg_dp_relay_connect(struct mg_dataplane *dp, struct mg_leg *a, struct mg_leg *b)
 {
 	if (a == b || a->worker != b->worker || a->conf_ctl || b->conf_ctl || !a->published ||
 	    !b->published)
 		return -1;
-	return conf_cmd(dp, a->worker, MG_CMD_CONF_RELAY, NULL, a, b, NULL, false, false);
+	if (conf_cmd(dp, a->worker, MG_CMD_CONF_RELAY, NULL, a, b, NULL, false, false) != 0)
+		return -1;
+	if (mg_dp_leg_relay_partner(a) != b) {
+		relay_ctl_unlink(a);
+		relay_ctl_unlink(b);
+		a->relay_ctl = b;
+		b->relay_ctl = a;
+	}
+	return 0;
 }
 
 void mg_dp_conf_release(struct mg_dataplane *dp, struct mg_conf *conf)
@@ -577,7 +612,11 @@ void mg_dp_conf_release(struct mg_dataplane *dp, struct mg_conf *conf)
 void mg_conf_forget_leg(struct mg_dataplane *dp, struct mg_leg *leg)
 {
 	(void)dp;
+	if (leg->relay_ctl_init)
+		relay_ctl_unlink(leg);
 	struct mg_conf *conf = leg->conf_ctl;
+	if (!conf)
+		return;
 	int i = part_index(conf, leg);
 	if (i >= 0)
 		part_remove(conf, (unsigned)i);

@@ -276,6 +276,25 @@ static struct mg_call *contact_call(struct mg_sessions *s, const char *name)
 	return NULL;
 }
 
+/* Who talks in the contact now: its call's first party and whoever that party relays with
+ * (after a transfer, a party of another call); both parties of the call otherwise. */
+static int contact_parties(struct mg_call *cc, struct party *out)
+{
+	if (!cc)
+		return 0;
+	for (int side = 0; side < 2; side++) {
+		if (!party_of(cc, side, &out[0]))
+			continue;
+		struct mg_leg *partner = mg_dp_leg_relay_partner(out[0].leg);
+		if (partner && party_of_leg(partner, &out[1]))
+			return 2;
+	}
+	int n = 0;
+	for (int side = 0; side < 2; side++)
+		n += party_of(cc, side, &out[n]);
+	return n;
+}
+
 static bool role_is(const struct party *p, const char *role)
 {
 	return role[0] && !strcmp(p->call->role[p->side], role);
@@ -318,10 +337,10 @@ static int cmd_join(struct mg_sessions *s, const struct mg_bencode_doc *d,
 		struct mg_call *cc = contact_call(s, name);
 		if (cc == join[0].call)
 			cc = NULL; /* the contact's own call: its parties are the joiners */
-		for (int side = 0; cc && side < 2; side++)
-			if (party_of(cc, side, &all[n_all]) &&
-			    !in_list(join, n_join, all[n_all].leg))
-				n_all++;
+		n_all = contact_parties(cc, all);
+		for (int i = 0; i < n_all; i++)
+			if (in_list(join, n_join, all[i].leg))
+				all[i--] = all[--n_all];
 	}
 	int first_new = n_all;
 	for (int i = 0; i < n_join; i++)
