@@ -23,7 +23,7 @@ mix_call s1 sup sdummy 10.91.0.2 4100 10.91.0.3 5100 K1 third-party agent 8
 sup_to=$to0
 ok "calls c1 (customer-agent) and s1 (supervisor) set up"
 
-start=$(python3 -c 'import time; print(time.time() + 1.0)')
+start=$(python3 -c 'import time; print(time.time() + 3.0)')
 dur=23
 party cust a 10.91.0.2:4000 "$cust_to" --ssrc 0xc0000001 --law u --freq 400 \
 	--start-at "$start" --duration $dur --dtmf-at 5.0:5

@@ -29,7 +29,7 @@ mix_call c4 ag4 x4 10.91.0.3 5400 10.91.0.2 4400 K2 agent agent 0
 ag4_to=$to0
 ok "calls set up (agent 2 on PCMA)"
 
-start=$(python3 -c 'import time; print(time.time() + 1.0)')
+start=$(python3 -c 'import time; print(time.time() + 3.0)')
 dur=22
 party cust a 10.91.0.2:4000 "$cust_to" --ssrc 0xc0000001 --law u --freq 400 --start-at "$start" --duration $dur
 party ag1 b 10.91.0.3:5000 "$ag1_to" --ssrc 0xa0000001 --law u --freq 700 --start-at "$start" --duration $dur

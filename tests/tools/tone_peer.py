@@ -7,6 +7,8 @@ Options make its own input imperfect (loss, reordering) or add RFC 4733 events. 
 encoded here from the ITU-T rules (independent of mediagate's lib/g711)."""
 import argparse
 import base64
+import hashlib
+import hmac
 import json
 import math
 import select
@@ -36,6 +38,68 @@ def lin2alaw(x):
     return (sign | code) ^ 0x55
 
 
+class Srtp:
+    """SRTP AES_CM_128_HMAC_SHA1_80 (RFC 3711) with the `cryptography` package's AES:
+    an implementation independent of mediagate's (and of libsrtp)."""
+
+    def __init__(self, key_salt_b64):
+        from cryptography.hazmat.primitives.ciphers import Cipher, algorithms, modes
+        self._cipher = lambda key: Cipher(algorithms.AES(key), modes.ECB())
+        ks = base64.b64decode(key_salt_b64)
+        mkey, msalt = ks[:16], ks[16:30]
+        self.key = self._derive(mkey, msalt, 0, 16)
+        self.auth = self._derive(mkey, msalt, 1, 20)
+        self.salt = self._derive(mkey, msalt, 2, 14)
+        self.roc = {}
+        self.last = {}
+
+    def _stream(self, key, iv, n):
+        enc = self._cipher(key).encryptor()
+        base = int.from_bytes(iv, "big")
+        blocks = b"".join(((base + i) % (1 << 128)).to_bytes(16, "big") for i in range((n + 15) // 16))
+        return enc.update(blocks)[:n]
+
+    def _derive(self, mkey, msalt, label, n):
+        x = int.from_bytes(msalt, "big") ^ (label << 48)
+        return self._stream(mkey, (x << 16).to_bytes(16, "big"), n)
+
+    def _iv(self, ssrc, index):
+        v = (int.from_bytes(self.salt, "big") << 16) ^ (ssrc << 64) ^ (index << 16)
+        return v.to_bytes(16, "big")
+
+    def protect(self, pkt, roc):
+        ssrc = struct.unpack("!I", pkt[8:12])[0]
+        seq = struct.unpack("!H", pkt[2:4])[0]
+        ks = self._stream(self.key, self._iv(ssrc, (roc << 16) | seq), len(pkt) - 12)
+        body = pkt[:12] + bytes(a ^ b for a, b in zip(pkt[12:], ks))
+        tag = hmac.new(self.auth, body + struct.pack("!I", roc), hashlib.sha1).digest()[:10]
+        return body + tag
+
+    def unprotect(self, pkt):
+        """Plaintext RTP, or None when it does not authenticate."""
+        if len(pkt) < 22:
+            return None
+        ssrc = struct.unpack("!I", pkt[8:12])[0]
+        seq = struct.unpack("!H", pkt[2:4])[0]
+        roc = self.roc.get(ssrc, 0)
+        last = self.last.get(ssrc)
+        guess = roc
+        if last is not None:  # RFC 3711 3.3.1 index estimate
+            if last < 32768 and seq - last > 32768:
+                guess = roc - 1
+            elif last >= 32768 and last - 32768 > seq:
+                guess = roc + 1
+        body, tag = pkt[:-10], pkt[-10:]
+        if hmac.new(self.auth, body + struct.pack("!I", guess % (1 << 32)), hashlib.sha1).digest()[:10] != tag:
+            return None
+        if guess >= roc:
+            self.roc[ssrc] = guess
+            if guess > roc or last is None or seq > last:
+                self.last[ssrc] = seq
+        ks = self._stream(self.key, self._iv(ssrc, (guess << 16) | seq), len(body) - 12)
+        return body[:12] + bytes(a ^ b for a, b in zip(body[12:], ks))
+
+
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--bind", required=True)
@@ -52,6 +116,8 @@ def main():
     ap.add_argument("--te-pt", type=int, default=101)
     ap.add_argument("--dtmf-at", action="append", default=[],
                     help="T:EVENT  send an RFC 4733 event T seconds after the start")
+    ap.add_argument("--srtp-send-key", help="AES_CM_128_HMAC_SHA1_80 key||salt (base64) to send with")
+    ap.add_argument("--srtp-recv-key", help="... and the key mediagate sends with")
     ap.add_argument("--out", required=True)
     a = ap.parse_args()
 
@@ -66,11 +132,26 @@ def main():
     enc = lin2ulaw if a.law == "u" else lin2alaw
     received = []
     errors = []
+    tx_srtp = Srtp(a.srtp_send_key) if a.srtp_send_key else None
+    rx_srtp = Srtp(a.srtp_recv_key) if a.srtp_recv_key else None
+    auth_failures = [0]
+
+    def send(pkt):
+        if tx_srtp:
+            pkt = tx_srtp.protect(pkt, 0)  # our sequence numbers never wrap in a test
+        sock.sendto(pkt, dest)
 
     def receive(timeout):
         r, _, _ = select.select([sock], [], [], max(timeout, 0))
         while r:
             data, _ = sock.recvfrom(2048)
+            if rx_srtp and len(data) >= 12 and data[0] >> 6 == 2:
+                plain = rx_srtp.unprotect(data)
+                if plain is None:
+                    auth_failures[0] += 1
+                    r, _, _ = select.select([sock], [], [], 0)
+                    continue
+                data = plain
             if len(data) < 12 or data[0] >> 6 != 2:
                 errors.append(len(data))
             else:
@@ -120,22 +201,23 @@ def main():
                     hdr = struct.pack("!BBHII", 0x80, a.te_pt | (0x80 if k == 0 else 0),
                                       seq & 0xFFFF, ev_ts & 0xFFFFFFFF, a.ssrc)
                     seq += 1
-                    sock.sendto(hdr + body, dest)
+                    send(hdr + body)
         if a.loss_every and i % a.loss_every == a.loss_every - 1:
             continue
         if a.reorder_every and i % a.reorder_every == 0 and held is None:
             held = pkt  # goes out after the next packet
             continue
-        sock.sendto(pkt, dest)
+        send(pkt)
         sent += 1
         if held is not None:
-            sock.sendto(held, dest)
+            send(held)
             sent += 1
             held = None
     end = time.monotonic() + 0.5
     while time.monotonic() < end:
         receive(end - time.monotonic())
-    json.dump({"law": a.law, "sent": sent, "errors": len(errors), "packets": received},
+    json.dump({"law": a.law, "sent": sent, "errors": len(errors), "packets": received,
+               "srtp_auth_failures": auth_failures[0]},
               open(a.out, "w"))
 
 
