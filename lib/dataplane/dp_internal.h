@@ -158,8 +158,9 @@ void mg_worker_conf_leg_released(struct mg_worker *w, struct mg_leg *leg);
  * partner is in a conference); the caller frees the mbuf. */
 bool mg_worker_conf_input(struct mg_worker *w, struct mg_leg *leg, const uint8_t *pkt, uint32_t len,
 			  bool rtcp);
-/* Sends queued telephone-events and, at the 20 ms deadline, ticks every conference. */
-void mg_worker_conf_poll(struct mg_dataplane *dp, struct mg_worker *w);
+/* Sends queued telephone-events and, at the 20 ms deadline, ticks every conference.
+ * Returns how many conferences it ticked or sent events for (0: nothing to do). */
+unsigned mg_worker_conf_poll(struct mg_dataplane *dp, struct mg_worker *w);
 /* worker_mix.c: control side */
 void mg_conf_forget_leg(struct mg_dataplane *dp, struct mg_leg *leg);
 void mg_conf_free(struct mg_conf *conf);

@@ -612,7 +612,7 @@ int mg_dp_worker_main(void *arg)
 		}
 		w->stats.dispatched_in += n;
 		work += n;
-		mg_worker_conf_poll(dp, w);
+		work += mg_worker_conf_poll(dp, w); /* a tick round is busy time */
 		tx_flush(dp, w);
 		mg_worker_apply_commands(dp, w);
 		uint64_t end = rte_rdtsc();

@@ -377,15 +377,18 @@ static void conf_send_events(struct mg_dataplane *dp, struct mg_worker *w)
 	}
 }
 
-void mg_worker_conf_poll(struct mg_dataplane *dp, struct mg_worker *w)
+unsigned mg_worker_conf_poll(struct mg_dataplane *dp, struct mg_worker *w)
 {
-	if (unlikely(w->conf_events != NULL))
+	unsigned done = 0;
+	if (unlikely(w->conf_events != NULL)) {
 		conf_send_events(dp, w);
+		done++;
+	}
 	if (likely(!w->conf_head))
-		return;
+		return done;
 	uint64_t start = rte_rdtsc();
 	if (start < w->conf_next_tsc)
-		return;
+		return done;
 	/* Late by a whole period or more: this round is an overrun. The mixer is told, and
 	 * the next poll catches up (up to CONF_MAX_CATCHUP periods, then time is skipped). */
 	uint64_t behind = start - w->conf_next_tsc;
@@ -399,6 +402,7 @@ void mg_worker_conf_poll(struct mg_dataplane *dp, struct mg_worker *w)
 		if (n)
 			conf_emit(dp, w, c, out, n);
 		w->stats.conf_ticks++;
+		done++;
 	}
 	w->conf_next_tsc += w->conf_period;
 	if (behind > CONF_MAX_CATCHUP * w->conf_period)
@@ -408,6 +412,7 @@ void mg_worker_conf_poll(struct mg_dataplane *dp, struct mg_worker *w)
 	w->stats.conf_round_cycles += took;
 	if (took > w->stats.conf_round_max_cycles)
 		w->stats.conf_round_max_cycles = took;
+	return done;
 }
 
 /* ------------------------------------------------------------------ control side */
