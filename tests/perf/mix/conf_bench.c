@@ -383,6 +383,14 @@ int main(int argc, char **argv)
 	uint64_t clean = 0, prev_wait = 0, prev_busy = 0, all_periods = 0;
 	static double per_period[1 << 16];
 	unsigned n_pp = 0;
+	/* Cost estimates that a preemption cannot inflate much: per period, the input cost per
+	 * received packet ((busy - tick rounds) / packets) in periods that received at least
+	 * half of a period's packets, and the tick round cost per conference in periods with
+	 * exactly one round; their 10th percentiles and medians (a preempted period is an
+	 * outlier on the high side). */
+	static double pkt_ns[1 << 16], round_ns[1 << 16];
+	unsigned n_pkt = 0, n_round = 0;
+	uint64_t prev_rx = 0, prev_rc = 0, prev_rounds = 0;
 	for (uint64_t tick = 0;; tick++) {
 		uint64_t base = start + tick * period;
 		if (measuring) {
@@ -390,6 +398,15 @@ int main(int argc, char **argv)
 			mg_dp_worker_stats(dp, 0, &ws);
 			uint64_t wt = wait_ns();
 			if (all_periods++) {
+				uint64_t rx = ws.rx_pkts - prev_rx,
+					 rc = ws.conf_round_cycles - prev_rc;
+				uint64_t nr = ws.conf_rounds - prev_rounds;
+				uint64_t busy = ws.busy_cycles - prev_busy;
+				if (rx >= n_parties / 2 && busy > rc && n_pkt < (1 << 16))
+					pkt_ns[n_pkt++] =
+					    (double)(busy - rc) * 1e9 / (double)hz / (double)rx;
+				if (nr == 1 && n_round < (1 << 16))
+					round_ns[n_round++] = (double)rc * 1e9 / (double)hz / n;
 				clean += wt == prev_wait;
 				if (n_pp < (1 << 16))
 					per_period[n_pp++] =
@@ -397,6 +414,9 @@ int main(int argc, char **argv)
 			}
 			prev_wait = wt;
 			prev_busy = ws.busy_cycles;
+			prev_rx = ws.rx_pkts;
+			prev_rc = ws.conf_round_cycles;
+			prev_rounds = ws.conf_rounds;
 		}
 		if (!measuring && base >= warm) {
 			mg_dp_control_poll(dp);
@@ -436,6 +456,19 @@ int main(int argc, char **argv)
 	qsort(per_period, n_pp, sizeof(double), bench_cmp_double);
 	double p10 = n_pp ? per_period[n_pp / 10] : 0, p90 = n_pp ? per_period[n_pp * 9 / 10] : 0;
 	const char *unit = conf ? "conference" : "call";
+	qsort(pkt_ns, n_pkt, sizeof(double), bench_cmp_double);
+	qsort(round_ns, n_round, sizeof(double), bench_cmp_double);
+	double pkt10 = n_pkt ? pkt_ns[n_pkt / 10] : 0, pkt50 = n_pkt ? pkt_ns[n_pkt / 2] : 0;
+	double rnd10 = n_round ? round_ns[n_round / 10] : 0,
+	       rnd50 = n_round ? round_ns[n_round / 2] : 0;
+	/* per conference (3 packets in + its share of a tick round) or call (2 packets in:
+	 * the relay's output is part of the same loop) per 20 ms */
+	double unit10 = (conf ? 3 : 2) * pkt10 + rnd10, unit50 = (conf ? 3 : 2) * pkt50 + rnd50;
+	printf("cost model: input %.0f ns per packet (p10; median %.0f, %u periods), tick round "
+	       "%.0f ns per conference (p10; median %.0f, %u periods): %.2f us per %s per 20 ms "
+	       "(p10; median %.2f) -> %.0f per core by CPU time\n",
+	       pkt10, pkt50, n_pkt, rnd10, rnd50, n_round, unit10 / 1e3, unit, unit50 / 1e3,
+	       unit50 > 0 ? 20e6 / unit50 : 0);
 	printf("%s: %u %s, setup %.1f s, %.1f s measured: in %" PRIu64 " out %" PRIu64
 	       " pkts; worker busy %.2f ms per 20 ms (mean); per period: median %.3f ms (%.2f us "
 	       "per %s), p10 %.3f, p90 %.3f, max %.3f ms (%" PRIu64 " of %u periods without a "
@@ -446,6 +479,9 @@ int main(int argc, char **argv)
 	       t_setup, secs, g_injected - in0, g_rx_out - out0, busy_ms, med_ms, med_ms * 1e3 / n,
 	       unit, p10, p90, hi, clean, n_pp, rounds, round_ms, max_round_ms, overruns, drops,
 	       g_inject_fail);
+	printf("COST mode=%s n=%u pkt10_ns=%.1f pkt50_ns=%.1f round10_ns=%.1f round50_ns=%.1f "
+	       "unit10_us=%.3f unit50_us=%.3f\n",
+	       conf ? "conf" : "relay", n, pkt10, pkt50, rnd10, rnd50, unit10 / 1e3, unit50 / 1e3);
 	printf("RESULT mode=%s n=%u clean=%" PRIu64 " periods=%u med_ms=%.3f p10_ms=%.3f "
 	       "p90_ms=%.3f busy_ms=%.3f rounds=%" PRIu64 " overruns=%" PRIu64
 	       " round_ms=%.3f max_round_ms=%.3f in=%" PRIu64 " out=%" PRIu64 " drops=%" PRIu64

@@ -8,14 +8,16 @@
 #
 #   tests/perf/mix/conf_run.sh
 #
-# Environment: STEPS ("500 1000 2000 3000 4000"; at most 4900: 4 legs per conference in
+# Environment: STEPS ("500 1000 2000 3000"; at most 4900: 4 legs per conference in
 # the bench's 40,000 ports), SECONDS_PER_STEP (3), MG_BUILD (build dir, default build).
 set -euo pipefail
 root=$(cd "$(dirname "$0")/../../.." && pwd)
 build=${MG_BUILD:-$root/build}
-steps=${STEPS:-500 1000 2000 3000 4000}
+steps=${STEPS:-500 1000 2000 3000}
 secs=${SECONDS_PER_STEP:-3}
 ninja -C "$build" tests/perf/mix/conf_bench >/dev/null
+costs=$(mktemp)
+trap 'rm -f "$costs"' EXIT
 echo "== conferences on the worker lcore, commit $(git -C "$root" rev-parse --short HEAD 2>/dev/null || echo '?'), $(date -u +%FT%TZ)"
 echo "   CPU: $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2- | sed 's/^ *//'), $(nproc) CPUs; load average before: $(cut -d' ' -f1-3 /proc/loadavg)"
 echo
@@ -23,7 +25,9 @@ echo "| mode | N | tick rounds | overruns | longest round | worker busy per 20 m
 echo "|---|---|---|---|---|---|---|---|---|---|---|---|---|"
 for n in $steps; do
 	for mode in conf relay; do
-		line=$("$build/tests/perf/mix/conf_bench" "$mode" "$n" "$secs" 2>&1 | grep '^RESULT') || { echo "| $mode | $n | failed |"; continue; }
+		out=$("$build/tests/perf/mix/conf_bench" "$mode" "$n" "$secs" 2>&1) || { echo "| $mode | $n | failed |"; continue; }
+		line=$(echo "$out" | grep '^RESULT')
+		echo "$out" | grep '^COST' >>"$costs"
 		python3 - "$line" <<'PY'
 import sys
 kv = dict(x.split("=") for x in sys.argv[1].split()[1:])
@@ -38,5 +42,21 @@ print("| %s | %d | %s | %s | %s | %.2f ms | %.3f ms | %.3f ms | %.3f ms | %.2f u
 PY
 	done
 done
+echo
+echo "Cost model (preemption-robust, see conf_bench.c): input cost per received packet, tick round cost per conference, and per conference (3 packets in + its round) or relayed call (2 packets in and out) per 20 ms; p10 and median over the 20 ms periods"
+echo
+echo "| mode | N | input per packet p10 / median | tick round per conference p10 / median | per conference/call per 20 ms p10 / median | per core by CPU time (median) |"
+echo "|---|---|---|---|---|---|"
+python3 - "$costs" <<'PY'
+import sys
+for line in open(sys.argv[1]):
+    kv = dict(x.split("=") for x in line.split()[1:])
+    f = lambda k: float(kv[k])
+    conf = kv["mode"] == "conf"
+    print("| %s | %s | %.0f / %.0f ns | %s | %.2f / %.2f us | %s |" % (
+        "3-party conferences" if conf else "2-party relay", kv["n"], f("pkt10_ns"), f("pkt50_ns"),
+        ("%.0f / %.0f ns" % (f("round10_ns"), f("round50_ns"))) if conf else "-",
+        f("unit10_us"), f("unit50_us"), "{:,.0f}".format(20000 / f("unit50_us")) if f("unit50_us") else "-"))
+PY
 echo
 echo "   load average after: $(cut -d' ' -f1-3 /proc/loadavg)"
