@@ -15,6 +15,7 @@
 #include <unistd.h>
 
 #include "bencode.h"
+#include "ng_conf.h"
 #include "ng_rec.h"
 #include "sdes.h"
 #include "ng_webrtc.h"
@@ -28,10 +29,15 @@
 #define NG_CACHE_SECONDS 30
 #define NG_LIST_DEFAULT	 32
 
+/* clang-format off */
 static const char *const cmd_names[MG_NG_CMD_COUNT] = {
     "ping",	   "offer",	    "answer",	       "delete",	 "query",   "list",
-    "block media", "unblock media", "start recording", "stop recording", "unknown",
+    "block media", "unblock media", "start recording", "stop recording",
+    /* conferences and transfers: ng_conf.c */
+    "join conference", "leave conference", "conference hold", "conference unhold",
+    "conference mute", "conference unmute", "connect", "unknown",
 };
+/* clang-format on */
 
 const char *mg_ng_cmd_name(enum mg_ng_cmd c)
 {
@@ -713,6 +719,7 @@ static void handle_offer_answer(struct mg_ng *ng, const struct mg_bencode_node *
 		snprintf(c->instance, sizeof(c->instance), "%s", o.instance);
 	if (o.role[0])
 		snprintf(c->role[src], sizeof(c->role[src]), "%s", o.role);
+	mg_ng_conf_place(ng->sessions, c);
 
 	char ourip[16];
 	mg_ipv4_str(advertised_address(ng, c->iface[dst]), ourip);
@@ -731,6 +738,7 @@ static void handle_offer_answer(struct mg_ng *ng, const struct mg_bencode_node *
 			continue;
 		}
 		m->rejected = false;
+		mg_ng_conf_note_sdp(sdp, i, m, src, answer);
 		if (mg_call_media_ensure(ng->sessions, c, i) < 0) {
 			error_answer(ng, out, "no free media ports");
 			if (created)
@@ -1019,6 +1027,7 @@ static void handle_query(struct mg_ng *ng, const struct mg_bencode_node *root, b
 		char contact[MG_EXT_MAX];
 		snprintf(contact, sizeof(contact), "%s", c->contact_id);
 		mg_call_delete(ng->sessions, c);
+		mg_ng_conf_tidy(ng->sessions);
 		if (ng->recorder) /* an agent's call ending stops the recording now */
 			mg_recorder_call_deleted(ng->recorder, contact);
 	}
@@ -1201,6 +1210,19 @@ size_t mg_ng_handle(struct mg_ng *ng, const char *req, size_t len, char *out, si
 		case MG_NG_STOP_RECORDING:
 			handle_recording(ng, root, cmd == MG_NG_START_RECORDING, &o);
 			break;
+		case MG_NG_JOIN_CONFERENCE:
+		case MG_NG_LEAVE_CONFERENCE:
+		case MG_NG_CONFERENCE_HOLD:
+		case MG_NG_CONFERENCE_UNHOLD:
+		case MG_NG_CONFERENCE_MUTE:
+		case MG_NG_CONFERENCE_UNMUTE:
+		case MG_NG_CONNECT: {
+			char err[256];
+			if (mg_ng_conf_command(ng->sessions, &ng->doc, root, cmd, &o, err,
+					       sizeof(err)) < 0)
+				error_answer(ng, &o, "%s", err);
+			break;
+		}
 		default:
 			error_answer(ng, &o, "Unrecognized command");
 			break;
