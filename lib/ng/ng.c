@@ -66,7 +66,7 @@ struct mg_ng {
 	struct mg_sdp sdp;
 	char sdp_out[MG_SDP_MAX_SIZE * 2];
 	char in[NG_MAX_DATAGRAM + 1], out[NG_MAX_DATAGRAM];
-	struct mg_webrtc *webrtc; /* ICE-lite + DTLS-SRTP legs (ng_webrtc.c); NULL: refused */
+	struct mg_webrtc *webrtc;     /* ICE-lite + DTLS-SRTP legs (ng_webrtc.c); NULL: refused */
 	struct mg_recorder *recorder; /* NULL: recording off */
 };
 
@@ -1219,8 +1219,16 @@ size_t mg_ng_handle(struct mg_ng *ng, const char *req, size_t len, char *out, si
 		case MG_NG_CONNECT: {
 			char err[256];
 			if (mg_ng_conf_command(ng->sessions, &ng->doc, root, cmd, &o, err,
-					       sizeof(err)) < 0)
+					       sizeof(err)) < 0) {
 				error_answer(ng, &o, "%s", err);
+				break;
+			}
+			/* the recording follows the parties; a refused event is a warning */
+			if (ng->recorder &&
+			    mg_ng_rec_conference(ng->recorder, ng->sessions, cmd, &ng->doc, root,
+						 err, sizeof(err)) < 0)
+				mg_ben_kv_str(&o, "warning", err);
+			mg_ben_end(&o);
 			break;
 		}
 		default:

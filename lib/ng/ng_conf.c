@@ -264,7 +264,7 @@ static void answer_conf(struct mg_bencode_out *out, struct mg_conf *conf, const 
 		mg_ben_kv_int(out, "worker", mg_dp_conf_worker(conf));
 	}
 	mg_ben_kv_str(out, "mode", mode);
-	mg_ben_end(out);
+	/* the dictionary stays open: the caller may add a warning, then ends it */
 }
 
 /* The contact's call: the oldest call carrying the contact-id `name`. */

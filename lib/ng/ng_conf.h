@@ -19,7 +19,8 @@ void mg_ng_conf_note_sdp(const struct mg_sdp *sdp, unsigned i, struct mg_media *
  * other calls, so that they can be conferenced. */
 void mg_ng_conf_place(struct mg_sessions *s, struct mg_call *c);
 /* join conference, leave conference, conference hold/unhold/mute/unmute, connect.
- * Returns 0 with the answer written to out, or -1 with err filled. */
+ * Returns 0 with the answer's dictionary written to out and left open (the caller ends it),
+ * or -1 with err filled. */
 int mg_ng_conf_command(struct mg_sessions *s, const struct mg_bencode_doc *d,
 		       const struct mg_bencode_node *root, enum mg_ng_cmd cmd,
 		       struct mg_bencode_out *out, char *err, size_t errlen);

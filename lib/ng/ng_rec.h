@@ -7,6 +7,7 @@
 #include <stddef.h>
 
 #include "bencode.h"
+#include "ng.h"
 #include "recorder.h"
 #include "session.h"
 
@@ -23,5 +24,14 @@ int mg_ng_rec_command(struct mg_recorder *r, struct mg_call *c, int side, bool s
 /* block/unblock media of one side: the policy's mute/unmute for that leg (when the call
  * belongs to a contact and the leg is known to its policy). */
 void mg_ng_rec_block(struct mg_recorder *r, struct mg_call *c, int side, bool block);
+
+/* After a conference command succeeded (lib/ng/ng_conf.c): the parties it moved are the
+ * policy's events (join -> conference join, leave -> conference leave, hold/mute of a
+ * party, hold-role -> hold of the contact's legs of that role, replaces -> the replaced
+ * party leaves), and the request's agent/transfer/hold keys apply as with offer/answer.
+ * Returns 0, or -1 with err filled (the first event the policy refused). */
+int mg_ng_rec_conference(struct mg_recorder *r, struct mg_sessions *s, enum mg_ng_cmd cmd,
+			 const struct mg_bencode_doc *d, const struct mg_bencode_node *root,
+			 char *err, size_t errlen);
 
 #endif
