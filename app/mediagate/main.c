@@ -22,6 +22,7 @@
 #include <rte_lcore.h>
 #include <rte_telemetry.h>
 
+#include "log.h"
 #include "dataplane.h"
 #include "keys.h"
 #include "mg_version.h"
@@ -51,19 +52,7 @@ static void usage(FILE *f)
 		MG_PROFILE_DIR);
 }
 
-static void logmsg(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
-static void logmsg(const char *fmt, ...)
-{
-	char ts[32];
-	time_t now = time(NULL);
-	strftime(ts, sizeof(ts), "%Y-%m-%dT%H:%M:%S", gmtime(&now));
-	fprintf(stderr, "%s mediagate: ", ts);
-	va_list ap;
-	va_start(ap, fmt);
-	vfprintf(stderr, fmt, ap);
-	va_end(ap);
-	fputc('\n', stderr);
-}
+#define logmsg(...) mg_log(NULL, __VA_ARGS__)
 
 static void profile_fail(const char *what, const struct mg_profile_error *e)
 {

@@ -1,4 +1,5 @@
 /* Recording control side and ship loop (docs/recording.md, "In the running mediagate"). */
+#include "log.h"
 #include "recorder.h"
 
 #include <errno.h>
@@ -96,19 +97,7 @@ static void set_err(char *err, size_t errlen, const char *fmt, ...)
 	va_end(ap);
 }
 
-static void logmsg(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
-static void logmsg(const char *fmt, ...)
-{
-	char ts[32];
-	time_t now = time(NULL);
-	strftime(ts, sizeof(ts), "%Y-%m-%dT%H:%M:%S", gmtime(&now));
-	fprintf(stderr, "%s mediagate: recording: ", ts);
-	va_list ap;
-	va_start(ap, fmt);
-	vfprintf(stderr, fmt, ap);
-	va_end(ap);
-	fputc('\n', stderr);
-}
+#define logmsg(...) mg_log("recording", __VA_ARGS__)
 
 /* line 1: access key id, line 2: secret key (never logged) */
 static int read_credentials(const char *path, char *access, size_t acap, char *secret, size_t scap)
