@@ -27,6 +27,7 @@
 #include "mg_version.h"
 #include "ng.h"
 #include "profile.h"
+#include "state_keys.h"
 #include "session.h"
 #include "state.h"
 #include "telemetry.h"
@@ -168,6 +169,11 @@ static struct mg_keys *open_keys(const struct mg_profile *p)
 	return keys;
 }
 
+static void log_line(const char *msg)
+{
+	logmsg("%s", msg);
+}
+
 int main(int argc, char **argv)
 {
 	const char *profile_arg = NULL;
@@ -250,6 +256,9 @@ int main(int argc, char **argv)
 	 * left in Redis before media starts, then keep it up to date. Redis being down
 	 * only delays the writes. */
 	struct mg_state *state = NULL;
+	/* SRTP keys in the snapshots are sealed under the instance key, or left out */
+	struct mg_keys_blob *state_keys =
+	    mg_app_state_keys_connect(sessions, keys, &profile, log_line);
 	if (profile.state_redis[0]) {
 		struct mg_restore_report rep;
 		state = mg_sessions_state_open(sessions, profile.state_redis, profile.state_prefix,
@@ -269,6 +278,11 @@ int main(int argc, char **argv)
 				       rep.restored[k], rep.prefix[k], rep.ms[k],
 				       rep.failed[k] ? "; not restored: " : "",
 				       rep.failed[k] ? rep.error[k] : "");
+			if (rep.without_keys[k] > 0)
+				logmsg("state: %ld session(s) from %s restored WITHOUT their SRTP "
+				       "keys (%s): their SRTP legs drop media (srtp_no_key) until "
+				       "re-keyed",
+				       rep.without_keys[k], rep.prefix[k], rep.keys_error[k]);
 		}
 	}
 
@@ -277,7 +291,8 @@ int main(int argc, char **argv)
 					.sessions = sessions,
 					.ng = ng,
 					.profile_name = profile.name,
-					.keys = keys};
+					.keys = keys,
+					.keys_report = mg_app_keys_report};
 	if (mg_telemetry_register(&tctx) < 0)
 		logmsg("warning: telemetry commands could not be registered");
 	if (profile.telemetry)
@@ -309,6 +324,7 @@ int main(int argc, char **argv)
 	struct timespec start, last_timer, now;
 	clock_gettime(CLOCK_MONOTONIC, &start);
 	last_timer = start;
+	unsigned keys_refresh = 0;
 	while (!stop_requested) {
 		/* The control lcore sleeps in poll(): it is woken by ng requests and checks
 		 * the slow-path rings at least every millisecond. */
@@ -328,6 +344,8 @@ int main(int argc, char **argv)
 			unsigned expired = mg_sessions_expire(sessions, profile.media_timeout_s);
 			if (state) /* checkpoint: latching and other changes the workers made */
 				mg_sessions_persist(sessions, state, true);
+			if (++keys_refresh % 30 == 0) /* key state and versions for telemetry */
+				mg_app_state_keys_refresh();
 			if (expired)
 				logmsg("removed %u session(s) without media for %u s", expired,
 				       profile.media_timeout_s);
@@ -354,6 +372,7 @@ int main(int argc, char **argv)
 	while (mg_dp_control_poll(dp))
 		;
 	mg_dp_destroy(dp);
+	mg_keys_blob_destroy(state_keys);
 	if (keys)
 		mg_keys_close(keys);
 	rte_eal_cleanup();

@@ -1,4 +1,5 @@
 #include "session.h"
+#include "session_secrets.h"
 
 #include <pthread.h>
 #include <stdlib.h>
@@ -13,8 +14,14 @@ struct mg_sessions {
 	pthread_mutex_t lock;
 	void (*on_delete)(void *arg, const struct mg_call *c);
 	void *on_delete_arg;
-	struct mg_call *dirty; /* calls changed by signalling, not yet persisted */
+	struct mg_call *dirty;	     /* calls changed by signalling, not yet persisted */
+	struct mg_session_keys keys; /* sealing of snapshot secrets (session_secrets.c) */
 };
+
+struct mg_session_keys *mg_sessions_keys(struct mg_sessions *s)
+{
+	return &s->keys;
+}
 
 void mg_call_mark_dirty(struct mg_sessions *s, struct mg_call *c)
 {
@@ -171,6 +178,7 @@ void mg_call_delete(struct mg_sessions *s, struct mg_call *c)
 					       sizeof(struct mg_side_crypto));
 				free(c->media[i].crypto[side]);
 			}
+	free(c->sealed_unopened);
 	free(c);
 }
 

@@ -61,6 +61,9 @@ struct mg_call {
 	uint64_t state_hash; /* of the last snapshot written */
 	struct mg_call *hash_next;
 	struct mg_call *list_next, *list_prev;
+	/* a sealed keys field restored but not opened (no keys, token failure): written back
+	 * as is until the call is re-keyed, so a later restart with the token can open it */
+	char *sealed_unopened;
 };
 
 struct mg_sessions;
@@ -143,10 +146,35 @@ struct mg_restore_report {
 	long restored[2], failed[2];
 	double ms[2];
 	char error[2][256];
+	/* calls restored without their SRTP keys (sealed field not opened), first reason */
+	long without_keys[2];
+	char keys_error[2][256];
 };
 struct mg_state *mg_sessions_state_open(struct mg_sessions *s, const char *redis,
 					const char *prefix, const char *takeover,
 					struct mg_restore_report *report);
+
+/* Sealing of the secret part of a snapshot (SDES keys, SRTP ROC/sequence state; DTLS-SRTP
+ * keys later), supplied by the application so lib/session needs no token. `instance` is
+ * the call's instance ("" = the application's default), `field` binds the sealed text to
+ * the call ("session-keys|<call-id>"). Both return 0, or -1 with err filled (never key
+ * material); *out is malloc'ed (seal: NUL-terminated text; open: plaintext, *out_len). */
+struct mg_session_sealer {
+	int (*seal)(void *arg, const char *instance, const char *field, const char *plain,
+		    size_t len, char **out, char *err, size_t errlen);
+	int (*open)(void *arg, const char *instance, const char *field, const char *sealed,
+		    size_t len, char **out, size_t *out_len, char *err, size_t errlen);
+	void *arg;
+};
+/* sealer NULL: no keys, SRTP calls are stored without keys (logged once through log). */
+void mg_sessions_set_sealer(struct mg_sessions *s, const struct mg_session_sealer *sealer,
+			    void (*log)(const char *msg));
+struct mg_session_seal_stats {
+	uint64_t sealed, opened;	   /* snapshots whose keys were sealed / opened */
+	uint64_t seal_failed, open_failed; /* ... that could not be (stored/restored w/o keys) */
+	uint64_t stored_without_keys;	   /* SRTP snapshots written without keys (no sealer) */
+};
+void mg_sessions_seal_stats(const struct mg_sessions *s, struct mg_session_seal_stats *out);
 
 /* Totals over both legs of a call. */
 void mg_call_totals(const struct mg_call *c, struct mg_leg_stats *out);

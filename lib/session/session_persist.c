@@ -6,6 +6,7 @@
 #include <time.h>
 
 #include "session.h"
+#include "session_secrets.h"
 #include "state.h"
 
 static uint64_t fnv(const char *p, size_t n)
@@ -52,18 +53,34 @@ static uint64_t latch_signature(const struct mg_call *c)
 			h = (h ^ v) * 1099511628211ull;
 			h = (h ^ w) * 1099511628211ull;
 		}
-	return h;
+	/* and the SRTP ROC/sequence, coarsely, so a restart resumes close to it */
+	return mg_call_secrets_signature(c, h);
 }
 
-static bool write_call(struct mg_state *st, struct mg_call *c)
+static bool write_call(struct mg_sessions *s, struct mg_state *st, struct mg_call *c)
 {
-	static char blob[32768];
+	static char blob[32768], secrets[16384];
 	size_t n = mg_call_encode(c, blob, sizeof(blob));
 	if (!n)
 		return true; /* cannot be encoded: nothing better to do than skip it */
+	/* the change check covers the secrets in clear, before sealing (random IVs) */
+	long sn = mg_call_encode_secrets(c, secrets, sizeof(secrets));
 	uint64_t h = fnv(blob, n);
-	if (h == c->state_hash)
+	if (sn > 0)
+		h ^= fnv(secrets, (size_t)sn) * 31;
+	size_t written = sn > 0 ? (size_t)sn : sn < 0 ? sizeof(secrets) : 0;
+	if (h == c->state_hash) {
+		explicit_bzero(secrets, written);
 		return true;
+	}
+	char *sealed = mg_call_seal_secrets(s, c, secrets, sn);
+	explicit_bzero(secrets, written);
+	if (sealed) {
+		n = mg_call_encode_sealed(c, sealed, blob, sizeof(blob));
+		free(sealed);
+		if (!n)
+			return true;
+	}
 	char key[MG_CALL_ID_MAX + 8];
 	key_of(c->call_id, key, sizeof(key));
 	if (mg_state_put(st, key, blob, n) != 0)
@@ -81,7 +98,7 @@ unsigned mg_sessions_persist(struct mg_sessions *s, struct mg_state *st, bool al
 		struct mg_call *next = c->dirty_next;
 		c->state_dirty = false;
 		c->dirty_next = c->dirty_prev = NULL;
-		if (write_call(st, c)) {
+		if (write_call(s, st, c)) {
 			c->latch_sig = latch_signature(c);
 			written++;
 		} else {
@@ -94,7 +111,7 @@ unsigned mg_sessions_persist(struct mg_sessions *s, struct mg_state *st, bool al
 	/* checkpoint: calls whose latching changed since their last snapshot */
 	for (c = mg_call_first(s); c; c = mg_call_next(c)) {
 		uint64_t sig = latch_signature(c);
-		if (sig != c->latch_sig && write_call(st, c)) {
+		if (sig != c->latch_sig && write_call(s, st, c)) {
 			c->latch_sig = sig;
 			written++;
 		}
@@ -161,11 +178,17 @@ struct mg_state *mg_sessions_state_open(struct mg_sessions *s, const char *redis
 		snprintf(cfg.prefix, sizeof(cfg.prefix), "%s", prefixes[k]);
 		struct timespec t0, t1;
 		clock_gettime(CLOCK_MONOTONIC, &t0);
+		struct mg_session_keys *keys = mg_sessions_keys(s);
+		uint64_t open_failed = keys->stats.open_failed;
+		keys->last_open_error[0] = '\0';
 		report->restored[k] = mg_sessions_restore(
 		    s, &cfg, &report->failed[k], report->error[k], sizeof(report->error[k]));
 		clock_gettime(CLOCK_MONOTONIC, &t1);
 		report->ms[k] =
 		    (double)(t1.tv_sec - t0.tv_sec) * 1e3 + (double)(t1.tv_nsec - t0.tv_nsec) / 1e6;
+		report->without_keys[k] = (long)(keys->stats.open_failed - open_failed);
+		snprintf(report->keys_error[k], sizeof(report->keys_error[k]), "%s",
+			 keys->last_open_error);
 	}
 	snprintf(cfg.prefix, sizeof(cfg.prefix), "%s", prefix);
 	struct mg_state *st = mg_state_open(&cfg);

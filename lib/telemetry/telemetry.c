@@ -143,6 +143,31 @@ void mg_metrics_totals(const struct mg_telemetry_ctx *c, mg_metric_fn emit, void
 		emit(arg, "ng_denied", ns.denied, false);
 		emit(arg, "ng_retransmissions", ns.retransmissions, false);
 	}
+	if (c->keys_report)
+		c->keys_report(c->keys_report_arg, emit, NULL, arg);
+}
+
+static void keys_u64(void *a, const char *name, uint64_t value, bool gauge)
+{
+	(void)gauge;
+	add_u64(a, name, value);
+}
+
+static void keys_str(void *a, const char *name, const char *value)
+{
+	rte_tel_data_add_dict_string(a, name, value);
+}
+
+static int cmd_keys(const char *cmd, const char *params, struct rte_tel_data *d)
+{
+	(void)cmd;
+	(void)params;
+	rte_tel_data_start_dict(d);
+	if (ctx.keys_report)
+		ctx.keys_report(ctx.keys_report_arg, keys_u64, keys_str, d);
+	else
+		rte_tel_data_add_dict_string(d, "keys", "off");
+	return 0;
 }
 
 static void tel_emit(void *arg, const char *name, uint64_t value, bool gauge)
@@ -335,5 +360,8 @@ int mg_telemetry_register(const struct mg_telemetry_ctx *c)
 					 "Parameter: call-id");
 	rc |= rte_telemetry_register_cmd("/mediagate/interfaces", cmd_interfaces,
 					 "Interfaces, addresses, free media ports. No parameters");
+	rc |= rte_telemetry_register_cmd("/mediagate/keys", cmd_keys,
+					 "Instance key metadata and seal/open counters, no key "
+					 "material. No parameters");
 	return rc ? -1 : 0;
 }
