@@ -12,6 +12,8 @@
 struct sealer_arg {
 	struct mg_keys_blob *blob;
 	char default_instance[64];
+	struct mg_keys *keys;
+	char principal[64];
 };
 
 /* What /mediagate/keys shows, refreshed by the control thread (the telemetry thread
@@ -59,6 +61,17 @@ static int open_sealed(void *arg, const char *instance, const char *field, const
 	return rc == MG_KEYS_OK ? 0 : -1;
 }
 
+static int ani_hash(void *arg, const char *instance, const char *ani, char out[68])
+{
+	struct sealer_arg *a = arg;
+	char hex[MG_KEYS_ANI_HASH_HEX];
+	if (mg_keys_ani_hash(a->keys, a->principal, instance_of(a, instance), ani, hex) !=
+	    MG_KEYS_OK)
+		return -1;
+	snprintf(out, 68, "%s", hex);
+	return 0;
+}
+
 struct mg_keys_blob *mg_app_state_keys_connect(struct mg_sessions *s, struct mg_keys *keys,
 					       const struct mg_profile *p,
 					       void (*log)(const char *msg))
@@ -80,7 +93,10 @@ struct mg_keys_blob *mg_app_state_keys_connect(struct mg_sessions *s, struct mg_
 	}
 	arg.blob = blob;
 	snprintf(arg.default_instance, sizeof(arg.default_instance), "%s", p->keys_instance);
-	struct mg_session_sealer sealer = {.seal = seal, .open = open_sealed, .arg = &arg};
+	arg.keys = keys;
+	snprintf(arg.principal, sizeof(arg.principal), "%s", p->keys_principal);
+	struct mg_session_sealer sealer = {
+	    .seal = seal, .open = open_sealed, .arg = &arg, .ani_hash = ani_hash};
 	mg_sessions_set_sealer(s, &sealer, log);
 	report.blob = blob;
 	mg_app_state_keys_refresh();

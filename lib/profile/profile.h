@@ -81,6 +81,9 @@ struct mg_profile {
 	char keys_principal[64];	 /* who mediagate is in grants and the audit log */
 	char keys_instance[64];		 /* instance of calls whose ng requests name none */
 	uint32_t keys_bucket_key_period; /* seconds; 0 = one token call per data key */
+	/* ng clients that may read personal data (ANI, DNIS, ...) and search by ANI */
+	int n_ng_pii_allow;
+	struct mg_cidr ng_pii_allow[MG_MAX_ALLOW];
 };
 
 /* Error description: line number (0 when not tied to a line), field, reason. */

@@ -179,6 +179,10 @@ void mg_call_delete(struct mg_sessions *s, struct mg_call *c)
 				free(c->media[i].crypto[side]);
 			}
 	free(c->sealed_unopened);
+	if (c->pii) {
+		explicit_bzero(c->pii, sizeof(*c->pii));
+		free(c->pii);
+	}
 	free(c);
 }
 

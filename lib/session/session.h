@@ -64,6 +64,20 @@ struct mg_call {
 	/* a sealed keys field restored but not opened (no keys, token failure): written back
 	 * as is until the call is re-keyed, so a later restart with the token can open it */
 	char *sealed_unopened;
+	struct mg_call_pii *pii; /* ANI, DNIS, ...: NULL when the call has none */
+};
+
+/* Personal data of a call (ng `ani`, `dnis`, `external-number`, `contact-attributes`):
+ * kept in clear only in process memory, in Redis only inside the sealed field; the ANI
+ * is searchable by its keyed hash (lib/keys), which alone is stored in clear. */
+#define MG_PII_NUMBER_MAX 64
+#define MG_PII_ATTRS_MAX  2048
+struct mg_call_pii {
+	char ani[MG_PII_NUMBER_MAX], dnis[MG_PII_NUMBER_MAX], external_number[MG_PII_NUMBER_MAX];
+	char attributes[MG_PII_ATTRS_MAX]; /* bencoded dictionary of strings; "" = none */
+	size_t attributes_len;
+	char ani_hash[68];     /* hex keyed hash of the ANI; "" = no ANI or no keys */
+	char indexed_hash[68]; /* the hash whose index key was last written */
 };
 
 struct mg_sessions;
@@ -165,6 +179,8 @@ struct mg_session_sealer {
 	int (*open)(void *arg, const char *instance, const char *field, const char *sealed,
 		    size_t len, char **out, size_t *out_len, char *err, size_t errlen);
 	void *arg;
+	/* keyed hash of a caller number for the ANI index (hex, NUL-terminated); 0 or -1 */
+	int (*ani_hash)(void *arg, const char *instance, const char *ani, char out[68]);
 };
 /* sealer NULL: no keys, SRTP calls are stored without keys (logged once through log). */
 void mg_sessions_set_sealer(struct mg_sessions *s, const struct mg_session_sealer *sealer,
@@ -175,6 +191,16 @@ struct mg_session_seal_stats {
 	uint64_t stored_without_keys;	   /* SRTP snapshots written without keys (no sealer) */
 };
 void mg_sessions_seal_stats(const struct mg_sessions *s, struct mg_session_seal_stats *out);
+
+/* Sets the call's personal data (NULL: unchanged, "" / 0 length: cleared) and, with keys,
+ * the ANI's hash; marks the call for writing. attributes: a bencoded dictionary. 0 or -1
+ * (out of memory). */
+int mg_call_set_pii(struct mg_sessions *s, struct mg_call *c, const char *ani, const char *dnis,
+		    const char *external_number, const char *attributes, size_t attributes_len);
+/* Calls fn for every call of `instance` ("" = the default) whose ANI is `ani` (by keyed
+ * hash); returns how many, or -1 when there are no keys to hash with. */
+long mg_sessions_find_by_ani(struct mg_sessions *s, const char *instance, const char *ani,
+			     void (*fn)(void *arg, struct mg_call *c), void *arg);
 
 /* Totals over both legs of a call. */
 void mg_call_totals(const struct mg_call *c, struct mg_leg_stats *out);

@@ -22,11 +22,41 @@ static void key_of(const char *call_id, char *out, size_t cap)
 	snprintf(out, cap, "call:%s", call_id);
 }
 
+/* The ANI index: one key per (hash, call), "ani:<hash>:<call-id>" -> "", so a lookup is
+ * a SCAN of "<prefix>ani:<hash>:*" (docs/state.md). */
+static void ani_key_of(const char *hash, const char *call_id, char *out, size_t cap)
+{
+	snprintf(out, cap, "ani:%s:%s", hash, call_id);
+}
+
 static void on_delete(void *arg, const struct mg_call *c)
 {
-	char key[MG_CALL_ID_MAX + 8];
+	char key[MG_CALL_ID_MAX + 80];
 	key_of(c->call_id, key, sizeof(key));
 	mg_state_del(arg, key);
+	if (c->pii && c->pii->indexed_hash[0]) {
+		ani_key_of(c->pii->indexed_hash, c->call_id, key, sizeof(key));
+		mg_state_del(arg, key);
+	}
+}
+
+static void update_ani_index(struct mg_state *st, struct mg_call *c, bool sealed)
+{
+	struct mg_call_pii *p = c->pii;
+	const char *want = p && sealed ? p->ani_hash : "";
+	if (!p || strcmp(want, p->indexed_hash) == 0)
+		return;
+	char key[MG_CALL_ID_MAX + 80];
+	if (p->indexed_hash[0]) {
+		ani_key_of(p->indexed_hash, c->call_id, key, sizeof(key));
+		mg_state_del(st, key);
+	}
+	if (want[0]) {
+		ani_key_of(want, c->call_id, key, sizeof(key));
+		if (mg_state_put(st, key, "", 0) != 0)
+			return; /* retried with the next write of the call */
+	}
+	snprintf(p->indexed_hash, sizeof(p->indexed_hash), "%s", want);
 }
 
 void mg_sessions_attach_state(struct mg_sessions *s, struct mg_state *st)
@@ -75,6 +105,7 @@ static bool write_call(struct mg_sessions *s, struct mg_state *st, struct mg_cal
 	}
 	char *sealed = mg_call_seal_secrets(s, c, secrets, sn);
 	explicit_bzero(secrets, written);
+	bool have_sealed = sealed != NULL;
 	if (sealed) {
 		n = mg_call_encode_sealed(c, sealed, blob, sizeof(blob));
 		free(sealed);
@@ -85,6 +116,7 @@ static bool write_call(struct mg_sessions *s, struct mg_state *st, struct mg_cal
 	key_of(c->call_id, key, sizeof(key));
 	if (mg_state_put(st, key, blob, n) != 0)
 		return false; /* store full: retried by the next pass */
+	update_ani_index(st, c, have_sealed);
 	c->state_hash = h;
 	return true;
 }
@@ -201,9 +233,13 @@ struct mg_state *mg_sessions_state_open(struct mg_sessions *s, const char *redis
 		snprintf(other.prefix, sizeof(other.prefix), "%s", prefixes[1]);
 		struct mg_state *old = mg_state_open(&other);
 		for (struct mg_call *c = mg_call_first(s); old && c; c = mg_call_next(c)) {
-			char key[MG_CALL_ID_MAX + 8];
+			char key[MG_CALL_ID_MAX + 80];
 			key_of(c->call_id, key, sizeof(key));
 			mg_state_del(old, key);
+			if (c->pii && c->pii->ani_hash[0]) {
+				ani_key_of(c->pii->ani_hash, c->call_id, key, sizeof(key));
+				mg_state_del(old, key);
+			}
 		}
 		if (old) {
 			mg_state_flush(old, 5000);

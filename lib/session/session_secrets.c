@@ -120,7 +120,7 @@ static void put_ctx_state(struct mg_bencode_out *o, const char *k, const mg_srtp
 
 long mg_call_encode_secrets(const struct mg_call *c, char *buf, size_t cap)
 {
-	bool any = false;
+	bool any = c->pii != NULL;
 	for (unsigned i = 0; i < c->n_media; i++)
 		any |= side_has_secrets(&c->media[i], 0) || side_has_secrets(&c->media[i], 1);
 	if (!any)
@@ -163,8 +163,49 @@ long mg_call_encode_secrets(const struct mg_call *c, char *buf, size_t cap)
 		mg_ben_end(&o);
 	}
 	mg_ben_end(&o);
+	if (c->pii) {
+		const struct mg_call_pii *p = c->pii;
+		mg_ben_str(&o, "pii");
+		mg_ben_dict_begin(&o);
+		mg_ben_kv_str(&o, "ani", p->ani);
+		mg_ben_kv_str(&o, "dnis", p->dnis);
+		mg_ben_kv_str(&o, "external-number", p->external_number);
+		mg_ben_str(&o, "contact-attributes");
+		mg_ben_strn(&o, p->attributes, p->attributes_len);
+		mg_ben_end(&o);
+	}
 	mg_ben_end(&o);
 	return mg_bencode_out_ok(&o) ? (long)o.len : -1;
+}
+
+void mg_call_secrets_restore_pii(struct mg_sessions *s, struct mg_call *c,
+				 const struct mg_call_secrets *sec, const char *ani_hash)
+{
+	if (!sec || !sec->ok)
+		return;
+	const struct mg_bencode_doc *doc = &sec->doc;
+	const struct mg_bencode_node *d = mg_bencode_dict_get(doc, &doc->nodes[0], "pii");
+	if (!d || d->type != MG_BEN_DICT || (!c->pii && !(c->pii = calloc(1, sizeof(*c->pii)))))
+		return;
+	struct mg_call_pii *p = c->pii;
+	mg_bencode_str_copy(mg_bencode_dict_get(doc, d, "ani"), p->ani, sizeof(p->ani));
+	mg_bencode_str_copy(mg_bencode_dict_get(doc, d, "dnis"), p->dnis, sizeof(p->dnis));
+	mg_bencode_str_copy(mg_bencode_dict_get(doc, d, "external-number"), p->external_number,
+			    sizeof(p->external_number));
+	const struct mg_bencode_node *a = mg_bencode_dict_get(doc, d, "contact-attributes");
+	if (a && a->type == MG_BEN_STR && a->str_len < sizeof(p->attributes)) {
+		memcpy(p->attributes, a->str, a->str_len);
+		p->attributes_len = a->str_len;
+	}
+	/* the stored hash (the same key hashes the same way); recomputed if absent */
+	if (ani_hash && strlen(ani_hash) < sizeof(p->ani_hash))
+		snprintf(p->ani_hash, sizeof(p->ani_hash), "%s", ani_hash);
+	else if (p->ani[0]) {
+		struct mg_session_keys *k = mg_sessions_keys(s);
+		if (k->sealer.ani_hash &&
+		    k->sealer.ani_hash(k->sealer.arg, c->instance, p->ani, p->ani_hash) != 0)
+			p->ani_hash[0] = '\0';
+	}
 }
 
 char *mg_call_seal_secrets(struct mg_sessions *s, const struct mg_call *c, const char *plain,

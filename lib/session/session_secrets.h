@@ -49,6 +49,9 @@ void mg_call_secrets_apply(struct mg_sessions *s, struct mg_call *c,
 			   const struct mg_call_secrets *sec, unsigned i, int side,
 			   struct mg_leg_cfg *cfg);
 void mg_call_secrets_free(struct mg_call_secrets *sec);
+/* Restores the call's personal data from opened secrets; ani_hash from the clear part. */
+void mg_call_secrets_restore_pii(struct mg_sessions *s, struct mg_call *c,
+				 const struct mg_call_secrets *sec, const char *ani_hash);
 
 /* Margins applied at restore (docs/state.md "SRTP state"): */
 #define MG_SECRETS_SEQ_QUANTUM_BITS   12   /* rewrite after 4096 RTP packets of a stream */

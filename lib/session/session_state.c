@@ -83,8 +83,10 @@ size_t mg_call_encode_sealed(const struct mg_call *c, const char *sealed, char *
 		mg_ben_end(&o);
 	}
 	mg_ben_end(&o);
-	if (sealed) /* SDES keys and SRTP state, sealed (session_secrets.c) */
+	if (sealed) /* SDES keys, SRTP state, personal data, sealed (session_secrets.c) */
 		mg_ben_kv_str(&o, "sealed", sealed);
+	if (sealed && c->pii && c->pii->ani_hash[0]) /* keyed: for the ANI index only */
+		mg_ben_kv_str(&o, "ani-hash", c->pii->ani_hash);
 	mg_ben_end(&o);
 	return mg_bencode_out_ok(&o) ? o.len : 0;
 }
@@ -277,6 +279,13 @@ int mg_call_restore(struct mg_sessions *s, const char *blob, size_t len, char *e
 				mg_call_configure(s, c, i, side, &cfg);
 			}
 		}
+	}
+	if (!r.bad) {
+		char ani_hash[68] = "";
+		const struct mg_bencode_node *h = mg_bencode_dict_get(&doc, root, "ani-hash");
+		mg_call_secrets_restore_pii(
+		    s, c, &secrets,
+		    h && mg_bencode_str_copy(h, ani_hash, sizeof(ani_hash)) ? ani_hash : NULL);
 	}
 	mg_call_secrets_free(&secrets);
 	if (r.bad) {
