@@ -8,6 +8,7 @@
  * Sealed text: "mgs1:<key version>:<hex wrap info>:<hex wrapped data key>:<hex IV|ct|tag>",
  * AES-256-GCM, AAD "mg-state1|<instance>|<field>", so a blob moved to another call or
  * instance does not open. */
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -51,7 +52,11 @@ struct mg_keys_blob {
 	struct open_entry open[OPEN_CACHE];
 	unsigned open_next;
 	struct mg_keys_blob_stats stats;
+	EVP_CIPHER_CTX *cipher_ctx;
+	const EVP_CIPHER *cipher;
 };
+
+static void hex_table_init(void);
 
 int mg_keys_blob_create(struct mg_keys_blob **out, struct mg_keys *keys, const char *principal,
 			uint32_t period)
@@ -64,6 +69,15 @@ int mg_keys_blob_create(struct mg_keys_blob **out, struct mg_keys *keys, const c
 	b->keys = keys;
 	snprintf(b->principal, sizeof(b->principal), "%s", principal);
 	b->period = period ? period : 3600;
+	b->cipher_ctx = EVP_CIPHER_CTX_new();
+	b->cipher = EVP_aes_256_gcm();
+	if (!b->cipher_ctx || !b->cipher) {
+		EVP_CIPHER_CTX_free(b->cipher_ctx);
+		free(b);
+		return MG_KEYS_ERR_IO;
+	}
+	static pthread_once_t once = PTHREAD_ONCE_INIT;
+	pthread_once(&once, hex_table_init);
 	*out = b;
 	return MG_KEYS_OK;
 }
@@ -72,6 +86,7 @@ void mg_keys_blob_destroy(struct mg_keys_blob *b)
 {
 	if (!b)
 		return;
+	EVP_CIPHER_CTX_free(b->cipher_ctx);
 	OPENSSL_cleanse(b, sizeof(*b));
 	free(b);
 }
@@ -97,35 +112,49 @@ static void hex_put(char *out, const uint8_t *in, size_t n)
 	}
 }
 
-static int hex_val(char c)
+/* 0..15 for a lowercase hex digit, 0xff otherwise (a restore decodes every blob) */
+static uint8_t hex_table[256];
+
+static void hex_table_init(void)
 {
-	return c >= '0' && c <= '9' ? c - '0' : c >= 'a' && c <= 'f' ? c - 'a' + 10 : -1;
+	memset(hex_table, 0xff, sizeof(hex_table));
+	for (int i = 0; i < 10; i++)
+		hex_table['0' + i] = (uint8_t)i;
+	for (int i = 0; i < 6; i++)
+		hex_table['a' + i] = (uint8_t)(10 + i);
 }
 
 /* Decodes the hex run starting at *p up to ':' or end; advances *p past the ':'. */
 static bool hex_take(const char **p, const char *end, uint8_t *out, size_t cap, size_t *len)
 {
 	const char *q = *p;
-	size_t n = 0;
-	while (q + 1 < end && *q != ':') {
-		int hi = hex_val(q[0]), lo = hex_val(q[1]);
-		if (hi < 0 || lo < 0 || n == cap)
-			return false;
-		out[n++] = (uint8_t)(hi << 4 | lo);
-		q += 2;
-	}
-	if (q < end && *q != ':')
+	const char *stop = memchr(q, ':', (size_t)(end - q));
+	if (!stop)
+		stop = end;
+	size_t digits = (size_t)(stop - q);
+	if (digits % 2 || digits / 2 > cap)
 		return false;
-	*p = q < end ? q + 1 : q;
-	*len = n;
+	uint8_t bad = 0;
+	for (size_t i = 0; i < digits / 2; i++) {
+		uint8_t hi = hex_table[(uint8_t)q[2 * i]], lo = hex_table[(uint8_t)q[2 * i + 1]];
+		bad |= (hi | lo) & 0xf0;
+		out[i] = (uint8_t)(hi << 4 | lo);
+	}
+	if (bad)
+		return false;
+	*p = stop < end ? stop + 1 : stop;
+	*len = digits / 2;
 	return true;
 }
 
-static int gcm(bool encrypt, const uint8_t key[32], const uint8_t iv[12], const char *aad,
-	       size_t aad_len, const uint8_t *in, size_t len, uint8_t *out, uint8_t tag[16])
+/* One cipher context and cipher, reused: fetching them per blob costs more than the
+ * encryption of a small blob (OpenSSL 3 provider locks). */
+static int gcm(struct mg_keys_blob *b, bool encrypt, const uint8_t key[32], const uint8_t iv[12],
+	       const char *aad, size_t aad_len, const uint8_t *in, size_t len, uint8_t *out,
+	       uint8_t tag[16])
 {
-	EVP_CIPHER_CTX *c = EVP_CIPHER_CTX_new();
-	int n = 0, ok = c && EVP_CipherInit_ex(c, EVP_aes_256_gcm(), NULL, key, iv, encrypt) == 1;
+	EVP_CIPHER_CTX *c = b->cipher_ctx;
+	int n = 0, ok = c && EVP_CipherInit_ex(c, b->cipher, NULL, key, iv, encrypt) == 1;
 	ok = ok && EVP_CipherUpdate(c, NULL, &n, (const uint8_t *)aad, (int)aad_len) == 1;
 	ok = ok && EVP_CipherUpdate(c, out, &n, in, (int)len) == 1;
 	if (ok && !encrypt)
@@ -133,7 +162,6 @@ static int gcm(bool encrypt, const uint8_t key[32], const uint8_t iv[12], const 
 	ok = ok && EVP_CipherFinal_ex(c, out + n, &n) == 1;
 	if (ok && encrypt)
 		ok = EVP_CIPHER_CTX_ctrl(c, EVP_CTRL_GCM_GET_TAG, 16, tag) == 1;
-	EVP_CIPHER_CTX_free(c);
 	if (!ok && !encrypt)
 		OPENSSL_cleanse(out, len);
 	return ok ? 0 : -1;
@@ -210,7 +238,8 @@ int mg_keys_blob_seal(struct mg_keys_blob *b, const char *instance, const char *
 	char *text = malloc(text_cap);
 	if (!bin || !text || aad_len < 0 || (size_t)aad_len >= sizeof(aad) ||
 	    RAND_bytes(bin, 12) != 1 ||
-	    gcm(true, e->dk.key, bin, aad, (size_t)aad_len, plain, len, bin + 12, bin + 12 + len)) {
+	    gcm(b, true, e->dk.key, bin, aad, (size_t)aad_len, plain, len, bin + 12,
+		bin + 12 + len)) {
 		free(bin);
 		free(text);
 		b->stats.seal_failed++;
@@ -311,7 +340,7 @@ int mg_keys_blob_open(struct mg_keys_blob *b, const char *instance, const char *
 	char aad[2 * MG_KEYS_NAME_MAX + 300];
 	int aad_len = snprintf(aad, sizeof(aad), "mg-state1|%s|%s", instance, field);
 	if (rc == MG_KEYS_OK && (!plain || aad_len < 0 || (size_t)aad_len >= sizeof(aad) ||
-				 gcm(false, key, bin, aad, (size_t)aad_len, bin + 12, plain_len,
+				 gcm(b, false, key, bin, aad, (size_t)aad_len, bin + 12, plain_len,
 				     plain, bin + 12 + plain_len) != 0))
 		rc = MG_KEYS_ERR_UNWRAP;
 	OPENSSL_cleanse(key, sizeof(key));
