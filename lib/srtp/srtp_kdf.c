@@ -15,12 +15,19 @@
  * OpenSSL's implicit fetch and context allocation cost more than the AES itself. */
 static EVP_CIPHER *aes_ecb[2];
 static pthread_once_t fetch_once = PTHREAD_ONCE_INIT;
-static _Thread_local EVP_CIPHER_CTX *thread_ecb;
+static pthread_key_t ecb_key; /* the thread's context, freed when the thread ends */
+
+static void free_ecb(void *ecb)
+{
+	EVP_CIPHER_CTX_free(ecb);
+}
 
 static void fetch_ciphers(void)
 {
 	aes_ecb[0] = EVP_CIPHER_fetch(NULL, "AES-128-ECB", NULL);
 	aes_ecb[1] = EVP_CIPHER_fetch(NULL, "AES-256-ECB", NULL);
+	if (pthread_key_create(&ecb_key, free_ecb) != 0)
+		aes_ecb[0] = aes_ecb[1] = NULL;
 }
 
 int mg_srtp_kdf(const uint8_t *master_key, size_t key_len, const uint8_t *master_salt,
@@ -46,11 +53,11 @@ int mg_srtp_kdf(const uint8_t *master_key, size_t key_len, const uint8_t *master
 	memcpy(block_in, master_salt, salt_len);
 	block_in[7] ^= label;
 
-	if (!thread_ecb)
-		thread_ecb = EVP_CIPHER_CTX_new();
-	EVP_CIPHER_CTX *ecb = thread_ecb;
-	if (!ecb)
+	EVP_CIPHER_CTX *ecb = pthread_getspecific(ecb_key);
+	if (!ecb && (!(ecb = EVP_CIPHER_CTX_new()) || pthread_setspecific(ecb_key, ecb) != 0)) {
+		EVP_CIPHER_CTX_free(ecb);
 		return -ENOMEM;
+	}
 	int rc = 0;
 	if (EVP_EncryptInit_ex(ecb, cipher, NULL, master_key, NULL) != 1 ||
 	    EVP_CIPHER_CTX_set_padding(ecb, 0) != 1) {
