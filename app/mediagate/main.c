@@ -305,6 +305,16 @@ int main(int argc, char **argv)
 
 	signal(SIGINT, on_signal);
 	signal(SIGTERM, on_signal);
+	/* SRTP contexts of restored calls: as many as 250 ms allow before media starts (a
+	 * few thousand calls: all of them), the rest from the control loop */
+	struct timespec keys_t0, keys_t;
+	clock_gettime(CLOCK_MONOTONIC, &keys_t0);
+	do
+		clock_gettime(CLOCK_MONOTONIC, &keys_t);
+	while (mg_sessions_restore_pending(sessions, 500) &&
+	       (double)(keys_t.tv_sec - keys_t0.tv_sec) +
+		       (double)(keys_t.tv_nsec - keys_t0.tv_nsec) / 1e9 <
+		   0.25);
 	if (mg_dp_start(dp) < 0) {
 		logmsg("cannot launch the worker lcores");
 		return 1;
@@ -336,6 +346,9 @@ int main(int argc, char **argv)
 		}
 		while (mg_dp_control_poll(dp))
 			;
+		/* SRTP contexts of restored calls, a batch per turn (~10 ms of work; two leg
+		 * updates per call stay well inside the workers' command rings) */
+		mg_sessions_restore_pending(sessions, 500);
 		clock_gettime(CLOCK_MONOTONIC, &now);
 		double since_timer = (double)(now.tv_sec - last_timer.tv_sec) +
 				     (double)(now.tv_nsec - last_timer.tv_nsec) / 1e9;

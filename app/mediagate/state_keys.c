@@ -179,4 +179,5 @@ void mg_app_keys_report(void *arg, void (*emit)(void *, const char *, uint64_t, 
 		mg_sessions_seal_stats(report.sessions, &ss);
 	emit(emit_arg, "keys_state_stored_without_keys", ss.stored_without_keys, false);
 	emit(emit_arg, "keys_state_restored_without_keys", ss.open_failed, false);
+	emit(emit_arg, "keys_state_restore_pending", ss.restore_pending, true);
 }

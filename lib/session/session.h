@@ -65,6 +65,10 @@ struct mg_call {
 	 * as is until the call is re-keyed, so a later restart with the token can open it */
 	char *sealed_unopened;
 	struct mg_call_pii *pii; /* ANI, DNIS, ...: NULL when the call has none */
+	/* restored, SRTP contexts not built yet: the opened secrets (wiped when done) */
+	char *restore_secrets;
+	size_t restore_secrets_len;
+	struct mg_call *pending_next, *pending_prev;
 };
 
 /* Personal data of a call (ng `ani`, `dnis`, `external-number`, `contact-attributes`):
@@ -189,6 +193,7 @@ struct mg_session_seal_stats {
 	uint64_t sealed, opened;	   /* snapshots whose keys were sealed / opened */
 	uint64_t seal_failed, open_failed; /* ... that could not be (stored/restored w/o keys) */
 	uint64_t stored_without_keys;	   /* SRTP snapshots written without keys (no sealer) */
+	uint64_t restore_pending; /* restored calls whose SRTP contexts are not built yet */
 };
 void mg_sessions_seal_stats(const struct mg_sessions *s, struct mg_session_seal_stats *out);
 
@@ -201,6 +206,12 @@ int mg_call_set_pii(struct mg_sessions *s, struct mg_call *c, const char *ani, c
  * hash); returns how many, or -1 when there are no keys to hash with. */
 long mg_sessions_find_by_ani(struct mg_sessions *s, const char *instance, const char *ani,
 			     void (*fn)(void *arg, struct mg_call *c), void *arg);
+
+/* A restore publishes an SRTP call's legs at once (dropping as srtp_no_key) and builds
+ * its SRTP contexts later, so that restoring many calls is not held up by key set-up:
+ * this builds those of up to `budget` calls (control loop); returns how many calls are
+ * still waiting. mg_call_find finishes a waiting call first (ng on it sees its keys). */
+unsigned mg_sessions_restore_pending(struct mg_sessions *s, unsigned budget);
 
 /* Totals over both legs of a call. */
 void mg_call_totals(const struct mg_call *c, struct mg_leg_stats *out);

@@ -95,10 +95,17 @@ static bool write_call(struct mg_sessions *s, struct mg_state *st, struct mg_cal
 		return true; /* cannot be encoded: nothing better to do than skip it */
 	/* the change check covers the secrets in clear, before sealing (random IVs) */
 	long sn = mg_call_encode_secrets(c, secrets, sizeof(secrets));
+	size_t written = sn > 0 ? (size_t)sn : sn < 0 ? sizeof(secrets) : 0;
+	if (c->restore_secrets && c->restore_secrets_len <= sizeof(secrets)) {
+		/* restored, contexts not built yet: the secrets as they were restored */
+		memcpy(secrets, c->restore_secrets, c->restore_secrets_len);
+		sn = (long)c->restore_secrets_len;
+		if (c->restore_secrets_len > written)
+			written = c->restore_secrets_len;
+	}
 	uint64_t h = fnv(blob, n);
 	if (sn > 0)
 		h ^= fnv(secrets, (size_t)sn) * 31;
-	size_t written = sn > 0 ? (size_t)sn : sn < 0 ? sizeof(secrets) : 0;
 	if (h == c->state_hash) {
 		explicit_bzero(secrets, written);
 		return true;
@@ -165,7 +172,7 @@ static int restore_one(void *arg, const char *key, const void *val, size_t len)
 		return 0;
 	if (mg_call_restore(r->s, val, len, err, sizeof(err)) == 0) {
 		/* written back under this appliance's prefix by the next persist pass */
-		struct mg_call *c = mg_call_find(r->s, key + 5);
+		struct mg_call *c = mg_call_lookup(r->s, key + 5);
 		if (c)
 			mg_call_mark_dirty(r->s, c);
 		r->restored++;

@@ -29,7 +29,9 @@ void mg_sessions_set_sealer(struct mg_sessions *s, const struct mg_session_seale
 
 void mg_sessions_seal_stats(const struct mg_sessions *s, struct mg_session_seal_stats *out)
 {
-	*out = mg_sessions_keys((struct mg_sessions *)s)->stats;
+	const struct mg_session_keys *k = mg_sessions_keys((struct mg_sessions *)s);
+	*out = k->stats;
+	out->restore_pending = k->n_pending;
 }
 
 static void log_once(struct mg_session_keys *k, bool *flag, const char *msg)
@@ -426,4 +428,75 @@ void mg_call_secrets_apply(struct mg_sessions *s, struct mg_call *c,
 	    build_ctx(s, &sc->chosen_remote, doc, mg_bencode_dict_get(doc, sd, "in"), false);
 	cfg->srtp_out =
 	    build_ctx(s, &sc->chosen_ours, doc, mg_bencode_dict_get(doc, sd, "out"), true);
+}
+
+void mg_call_pending_add(struct mg_sessions *s, struct mg_call *c, struct mg_call_secrets *sec)
+{
+	struct mg_session_keys *k = mg_sessions_keys(s);
+	if (!sec->ok || c->restore_secrets)
+		return;
+	c->restore_secrets = sec->plain;
+	c->restore_secrets_len = sec->len;
+	sec->plain = NULL; /* the call owns it now */
+	sec->len = 0;
+	sec->ok = false;
+	c->pending_prev = NULL;
+	c->pending_next = k->pending;
+	if (k->pending)
+		k->pending->pending_prev = c;
+	k->pending = c;
+	k->n_pending++;
+}
+
+void mg_call_pending_remove(struct mg_sessions *s, struct mg_call *c)
+{
+	struct mg_session_keys *k = mg_sessions_keys(s);
+	if (!c->restore_secrets)
+		return;
+	if (c->pending_prev)
+		c->pending_prev->pending_next = c->pending_next;
+	else
+		k->pending = c->pending_next;
+	if (c->pending_next)
+		c->pending_next->pending_prev = c->pending_prev;
+	c->pending_next = c->pending_prev = NULL;
+	k->n_pending--;
+	explicit_bzero(c->restore_secrets, c->restore_secrets_len);
+	free(c->restore_secrets);
+	c->restore_secrets = NULL;
+	c->restore_secrets_len = 0;
+}
+
+void mg_call_restore_finish(struct mg_sessions *s, struct mg_call *c)
+{
+	static struct mg_call_secrets sec;
+	sec.doc = (struct mg_bencode_doc){.nodes = sec.nodes, .capacity = MG_SECRETS_NODES};
+	sec.plain = NULL;
+	sec.ok = mg_bencode_decode(&sec.doc, c->restore_secrets, c->restore_secrets_len) >= 0 &&
+		 sec.doc.nodes[0].type == MG_BEN_DICT;
+	for (unsigned i = 0; sec.ok && i < c->n_media; i++)
+		for (int side = 0; side < 2; side++) {
+			struct mg_media *m = &c->media[i];
+			if (!m->leg[side] || !m->leg[side]->published)
+				continue;
+			struct mg_leg_cfg cfg = m->cfg[side];
+			bool srtp = cfg.srtp && !cfg.srtp_in && !cfg.srtp_out;
+			if (!srtp)
+				cfg.srtp = false; /* only the SDES state then */
+			mg_call_secrets_apply(s, c, &sec, i, side, &cfg);
+			if (srtp && (cfg.srtp_in || cfg.srtp_out)) {
+				cfg.srtp = true;
+				mg_call_configure(s, c, i, side, &cfg);
+			}
+		}
+	sec.ok = false;
+	mg_call_pending_remove(s, c);
+}
+
+unsigned mg_sessions_restore_pending(struct mg_sessions *s, unsigned budget)
+{
+	struct mg_session_keys *k = mg_sessions_keys(s);
+	for (unsigned n = 0; n < budget && k->pending; n++)
+		mg_call_restore_finish(s, k->pending);
+	return k->n_pending;
 }

@@ -8,6 +8,8 @@
 #include "bencode.h"
 #include "session.h"
 
+struct mg_call *mg_call_lookup(struct mg_sessions *s, const char *call_id); /* no finish */
+
 struct mg_session_keys {
 	bool have_sealer;
 	struct mg_session_sealer sealer;
@@ -15,6 +17,8 @@ struct mg_session_keys {
 	bool warned_no_keys, warned_seal, warned_open;
 	struct mg_session_seal_stats stats;
 	char last_open_error[256];
+	struct mg_call *pending; /* restored calls whose SRTP contexts are still to build */
+	unsigned n_pending;
 };
 struct mg_session_keys *mg_sessions_keys(struct mg_sessions *s);
 
@@ -49,6 +53,13 @@ void mg_call_secrets_apply(struct mg_sessions *s, struct mg_call *c,
 			   const struct mg_call_secrets *sec, unsigned i, int side,
 			   struct mg_leg_cfg *cfg);
 void mg_call_secrets_free(struct mg_call_secrets *sec);
+/* Takes the opened secrets of a call being restored (sec->plain moves to the call) and
+ * queues the call for mg_sessions_restore_pending. */
+void mg_call_pending_add(struct mg_sessions *s, struct mg_call *c, struct mg_call_secrets *sec);
+/* Builds the call's SRTP contexts from its restore secrets and installs them. */
+void mg_call_restore_finish(struct mg_sessions *s, struct mg_call *c);
+/* Unqueues (delete) and wipes the restore secrets. */
+void mg_call_pending_remove(struct mg_sessions *s, struct mg_call *c);
 /* Restores the call's personal data from opened secrets; ani_hash from the clear part. */
 void mg_call_secrets_restore_pii(struct mg_sessions *s, struct mg_call *c,
 				 const struct mg_call_secrets *sec, const char *ani_hash);
