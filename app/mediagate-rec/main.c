@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -14,6 +15,7 @@
 
 #include "envelope.h"
 #include "keys.h"
+#include "rec.h"
 #include "store.h"
 
 static const char usage[] =
@@ -593,6 +595,55 @@ static long file_source(void *arg, void *buf, size_t len)
 	return (long)n;
 }
 
+/* Plaintext length of a sealed recording from its size (docs/recording-format.md: header,
+ * then (n-1) regular frames of F + 20 bytes and a final frame of 29 + L bytes, L <= F), so a
+ * streamed WAV header can be fixed before the first byte goes to stdout. -1 if the size
+ * cannot be a whole recording (the reader then fails too). */
+static int64_t sealed_plain_len(const struct mg_envelope_reader *reader, FILE *sealed)
+{
+	struct stat st;
+	uint8_t ctx[8 * MG_ENVELOPE_FIELD_MAX];
+	long ctx_len =
+	    mg_envelope_context_encode(mg_envelope_reader_context(reader), ctx, sizeof(ctx));
+	size_t wi_len, w_len;
+	mg_envelope_reader_wrap_info(reader, &wi_len);
+	mg_envelope_reader_wrapped_key(reader, &w_len);
+	uint64_t frame = mg_envelope_reader_frame_len(reader);
+	if (ctx_len < 0 || fstat(fileno(sealed), &st) != 0 || !frame)
+		return -1;
+	uint64_t header = 42 + (uint64_t)ctx_len + 2 + wi_len + 2 + w_len + MG_ENVELOPE_COMMIT_LEN +
+			  MG_ENVELOPE_TAG_LEN;
+	uint64_t size = (uint64_t)st.st_size;
+	if (size < header + 29)
+		return -1;
+	uint64_t rest = size - header - 29, regular = rest / (frame + 20),
+		 last = rest % (frame + 20);
+	return last <= frame ? (int64_t)(regular * frame + last) : -1;
+}
+
+/* The WAV check after get: what the plaintext is, or why it is not a well-formed WAV
+ * (told, not fatal: the plaintext is exactly what was sealed). */
+static void report_wav(const uint8_t *head, size_t len, uint64_t total)
+{
+	struct mg_rec_wav_info info;
+	int rc = mg_rec_wav_read_header(head, len, total, &info);
+	if (rc == MG_REC_WAV_OK)
+		fprintf(stderr, "WAV: format %u, %u channel(s), %u Hz, %.3f s\n", info.format,
+			info.channels, info.sample_rate,
+			(double)info.frames / (double)info.sample_rate);
+	else if (len >= 4 && memcmp(head, "RIFF", 4) == 0)
+		fprintf(stderr, "warning: not a well-formed WAV: %s\n", mg_rec_wav_strerror(rc));
+}
+
+/* Only a streamed WAV (both sizes the 0xFFFFFFFF placeholder, as mediagate writes them) gets
+ * its sizes patched; a WAV with real sizes (another writer's file, even one cut short by a
+ * crash) is left exactly as sealed. */
+static bool streamed_wav(const uint8_t *head, size_t len, uint64_t total)
+{
+	struct mg_rec_wav_info info;
+	return mg_rec_wav_read_header(head, len, total, &info) == MG_REC_WAV_OK && info.streaming;
+}
+
 static int cmd_get(const struct options *o)
 {
 	if (need(o->instance, "--instance"))
@@ -695,10 +746,26 @@ static int cmd_get(const struct options *o)
 			goto audit;
 		}
 	}
-	uint8_t buf[65536];
+	/* A WAV streamed into the envelope carries 0xFFFFFFFF sizes (docs/recording.md): to a
+	 * file they are patched once the whole recording authenticated; to stdout they are
+	 * patched in the first bytes with the length the sealed size implies. */
+	int64_t expected_total = out == stdout ? sealed_plain_len(reader, sealed) : -1;
+	bool fixed_ahead = false;
+	uint8_t buf[65536], head[4096];
+	size_t head_len = 0;
 	long n;
 	uint64_t total = 0;
 	while ((n = mg_envelope_reader_read(reader, buf, sizeof(buf))) > 0) {
+		if (total == 0 && expected_total >= 0 &&
+		    streamed_wav(buf, (size_t)n, (uint64_t)expected_total))
+			fixed_ahead =
+			    mg_rec_wav_fix_header(buf, (size_t)n, (uint64_t)expected_total) == 1;
+		if (head_len < sizeof(head)) {
+			size_t take = sizeof(head) - head_len < (size_t)n ? sizeof(head) - head_len
+									  : (size_t)n;
+			memcpy(head + head_len, buf, take);
+			head_len += take;
+		}
 		if (fwrite(buf, 1, (size_t)n, out) != (size_t)n) {
 			n = -1000;
 			break;
@@ -709,17 +776,36 @@ static int cmd_get(const struct options *o)
 		bool partial = mg_envelope_reader_flags(reader) & MG_ENVELOPE_FLAG_PARTIAL;
 		snprintf(detail, sizeof(detail), "bytes=%llu%s", (unsigned long long)total,
 			 partial ? ",partial" : "");
-		if (out != stdout) {
-			if (fclose(out) != 0 || rename(out_tmp, o->out) != 0) {
+		if (fixed_ahead && (uint64_t)expected_total != total)
+			code = fail(10, "%s: WAV sizes written for %lld bytes, recording has %llu",
+				    st.last.object_key, (long long)expected_total,
+				    (unsigned long long)total);
+		int fixed = 0;
+		if (out != stdout && streamed_wav(head, head_len, total)) {
+			fixed = mg_rec_wav_fix_header(head, head_len, total);
+			if (fixed == 1 && pwrite(fileno(out), head, MG_REC_WAV_HEADER_LEN, 0) !=
+					      MG_REC_WAV_HEADER_LEN)
+				fixed = -1;
+		}
+		if (fixed < 0) {
+			code = fail(2, "cannot fix the WAV header of %s", out_tmp);
+			fclose(out);
+			out = NULL;
+			unlink(out_tmp);
+		} else if (out != stdout) {
+			if (fsync(fileno(out)) != 0 || fclose(out) != 0 ||
+			    rename(out_tmp, o->out) != 0) {
 				code = fail(2, "cannot write %s", o->out);
 				unlink(out_tmp);
 			}
 			out = NULL;
 		}
-		if (!code)
+		if (!code) {
 			fprintf(stderr, "%s: %llu bytes%s\n", st.last.object_key,
 				(unsigned long long)total,
 				partial ? " (recording marked partial)" : "");
+			report_wav(head, head_len, total);
+		}
 	} else {
 		code = fail(10, "%s: %s", st.last.object_key,
 			    n == -1000 ? "output write failed" : mg_envelope_strerror((int)n));

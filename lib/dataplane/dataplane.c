@@ -618,7 +618,20 @@ static void handle_slow(struct mg_dataplane *dp, struct rte_mbuf *m)
 	default:
 		break;
 	}
-	/* STUN and DTLS are answered once ICE-lite and DTLS-SRTP land; counted now. */
+	/* STUN and DTLS: ICE-lite and DTLS-SRTP (lib/webrtc) when a handler is registered */
+	if (dp->slow_udp && (meta->demux == MG_DEMUX_STUN || meta->demux == MG_DEMUX_DTLS)) {
+		const struct mg_pkt_info *in = &meta->info;
+		struct mg_dp_slow_udp pkt = {
+		    .iface = meta->iface,
+		    .local_port = in->dst_port,
+		    .src_ip = in->src_ip,
+		    .src_port = in->src_port,
+		    .src_mac = in->src_mac,
+		    .demux = meta->demux,
+		    .payload = rte_pktmbuf_mtod_offset(m, const uint8_t *, in->payload_off),
+		    .len = in->payload_len};
+		dp->slow_udp(dp->slow_arg, &pkt);
+	}
 	if (meta->demux == MG_DEMUX_STUN)
 		dp->control.stun_received++;
 	else if (meta->demux == MG_DEMUX_DTLS)
@@ -651,6 +664,8 @@ unsigned mg_dp_control_poll(struct mg_dataplane *dp)
 			reclaim(dp, objs[i]);
 	}
 	total += n;
+	if (dp->slow_tick)
+		total += dp->slow_tick(dp->slow_arg);
 	return total;
 }
 

@@ -191,6 +191,31 @@ void mg_dp_srtp_ctx_free(mg_srtp_ctx *ctx);
 /* Sends an ARP request for the next hop towards `ip` on `iface` now (control lcore). */
 void mg_dp_resolve(struct mg_dataplane *dp, unsigned iface, uint32_t ip);
 
+/* --- STUN/DTLS on the control lcore (lib/webrtc) --- */
+
+/* One STUN or DTLS datagram the workers handed to the control lcore, on a leg's port. */
+struct mg_dp_slow_udp {
+	unsigned iface;
+	uint16_t local_port; /* the leg's RTP or RTCP port it arrived on */
+	uint32_t src_ip;     /* host order */
+	uint16_t src_port;
+	struct mg_mac src_mac; /* L2 source: the next hop back to the sender */
+	uint8_t demux;	       /* MG_DEMUX_STUN or MG_DEMUX_DTLS */
+	const uint8_t *payload;
+	uint16_t len;
+};
+/* `on_udp` gets every STUN/DTLS datagram (valid during the call only); `tick` runs on every
+ * mg_dp_control_poll and returns how much work it did (timers). Either may be NULL. */
+void mg_dp_set_slow_udp_handler(struct mg_dataplane *dp,
+				void (*on_udp)(void *arg, const struct mg_dp_slow_udp *pkt),
+				unsigned (*tick)(void *arg), void *arg);
+/* Sends one UDP datagram from (iface address, src_port) to dst on the control lcore's tx
+ * queue; dst_mac is the next hop (e.g. the sender's src_mac). 0, or -1 (counted in
+ * tx_drops). */
+int mg_dp_control_send_udp(struct mg_dataplane *dp, unsigned iface, uint16_t src_port,
+			   uint32_t dst_ip, uint16_t dst_port, const struct mg_mac *dst_mac,
+			   const uint8_t *payload, uint16_t len);
+
 /* --- introspection --- */
 unsigned mg_dp_worker_count(const struct mg_dataplane *dp);
 unsigned mg_dp_worker_lcore(const struct mg_dataplane *dp, unsigned w);

@@ -106,6 +106,10 @@ struct mg_dataplane {
 		uint64_t since;
 	} held[256];
 	bool started;
+	/* STUN/DTLS handler (lib/webrtc), control lcore only */
+	void (*slow_udp)(void *arg, const struct mg_dp_slow_udp *pkt);
+	unsigned (*slow_tick)(void *arg);
+	void *slow_arg;
 };
 
 /* neighbor.c */

@@ -16,6 +16,7 @@
 
 #include "bencode.h"
 #include "sdes.h"
+#include "ng_webrtc.h"
 #include "sdp.h"
 #include "srtp.h"
 
@@ -58,6 +59,7 @@ struct mg_ng {
 	struct mg_sdp sdp;
 	char sdp_out[MG_SDP_MAX_SIZE * 2];
 	char in[NG_MAX_DATAGRAM + 1], out[NG_MAX_DATAGRAM];
+	struct mg_webrtc *webrtc; /* ICE-lite + DTLS-SRTP legs (ng_webrtc.c); NULL: refused */
 	uint32_t source_ip; /* of the request being handled (host order; 0 = not a socket) */
 };
 
@@ -77,6 +79,7 @@ struct ng_opts {
 	char contact_id[MG_EXT_MAX], instance[MG_EXT_MAX], role[16];
 	bool sdes_off;
 	uint32_t sdes_no, sdes_only; /* bit per enum mg_srtp_suite */
+	struct mg_ng_webrtc_opts webrtc;
 	/* personal data (docs/ng-protocol.md): validated strings / a dictionary of strings */
 	const struct mg_bencode_node *ani, *dnis, *external_number, *contact_attributes;
 };
@@ -92,6 +95,7 @@ struct mg_ng *mg_ng_create(struct mg_sessions *sessions, const struct mg_profile
 	ng->fd = -1;
 	ng->doc.nodes = ng->nodes;
 	ng->doc.capacity = NG_MAX_NODES;
+	ng->webrtc = mg_ng_webrtc_create(sessions);
 	return ng;
 }
 
@@ -101,6 +105,7 @@ void mg_ng_destroy(struct mg_ng *ng)
 		return;
 	if (ng->fd >= 0)
 		close(ng->fd);
+	mg_ng_webrtc_destroy(ng->webrtc, ng->sessions);
 	for (unsigned i = 0; i < NG_CACHE_SLOTS; i++)
 		free(ng->cache[i].answer);
 	free(ng);
@@ -217,6 +222,8 @@ static void apply_flag(struct ng_opts *o, const struct mg_bencode_node *f)
 		 !strcmp(name, "rtp/avpf") || !strcmp(name, "rtp/savpf"))
 		/* Kamailio's flag string names the target profile directly */
 		snprintf(o->transport, sizeof(o->transport), "%.*s", (int)f->str_len, f->str);
+	else
+		mg_ng_webrtc_flag(&o->webrtc, name); /* ICE=remove, DTLS=passive/off */
 	/* Other flags (symmetric, asymmetric, port-latching, loop-protect, strict-source,
 	 * codec and DTMF options...) do not change plain relaying and are accepted. */
 }
@@ -337,6 +344,14 @@ static int read_opts(struct mg_ng *ng, const struct mg_bencode_node *root, struc
 	}
 	if ((n = mg_bencode_dict_get(d, root, "ICE")) && node_is(n, "force"))
 		o->ice_force = true;
+	if ((n = mg_bencode_dict_get(d, root, "ICE")) && node_is(n, "remove"))
+		o->webrtc.ice_remove = true;
+	if ((n = mg_bencode_dict_get(d, root, "DTLS")) && node_is(n, "passive"))
+		o->webrtc.dtls_passive = true;
+	if ((n = mg_bencode_dict_get(d, root, "DTLS")) && (node_is(n, "off") || node_is(n, "no")))
+		o->webrtc.dtls_off = true;
+	o->webrtc.ice_force = o->ice_force;
+	o->webrtc.rtcp_mux_demux = o->rtcp_mux_demux;
 	if ((n = mg_bencode_dict_get(d, root, "transport-protocol")) ||
 	    (n = mg_bencode_dict_get(d, root, "transport protocol")))
 		mg_bencode_str_copy(n, o->transport, sizeof(o->transport));
@@ -405,7 +420,8 @@ static uint32_t advertised_address(struct mg_ng *ng, unsigned iface)
 static bool proto_supported(enum mg_sdp_proto p)
 {
 	return p == MG_SDP_PROTO_RTP_AVP || p == MG_SDP_PROTO_RTP_AVPF || p == MG_SDP_PROTO_UDP ||
-	       p == MG_SDP_PROTO_RTP_SAVP || p == MG_SDP_PROTO_RTP_SAVPF;
+	       p == MG_SDP_PROTO_RTP_SAVP || p == MG_SDP_PROTO_RTP_SAVPF ||
+	       p == MG_SDP_PROTO_UDP_TLS_RTP_SAVP || p == MG_SDP_PROTO_UDP_TLS_RTP_SAVPF;
 }
 
 static bool proto_is_srtp(const char *proto)
@@ -684,10 +700,10 @@ static void handle_offer_answer(struct mg_ng *ng, const struct mg_bencode_node *
 		return;
 	}
 	if (o.transport[0] && strcmp(o.transport, "RTP/AVP") && strcmp(o.transport, "RTP/AVPF") &&
-	    !proto_is_srtp(o.transport)) {
+	    !proto_is_srtp(o.transport) && !mg_ng_webrtc_is_dtls_proto(o.transport)) {
 		error_answer(ng, out,
-			     "transport-protocol %s is not supported (RTP/AVP(F) and "
-			     "RTP/SAVP(F) are)",
+			     "transport-protocol %s is not supported (RTP/AVP(F), "
+			     "RTP/SAVP(F) and UDP/TLS/RTP/SAVP(F) are)",
 			     o.transport);
 		return;
 	}
@@ -834,6 +850,13 @@ static void handle_offer_answer(struct mg_ng *ng, const struct mg_bencode_node *
 		    answer ? sdes_answer(ng, c, i, src, dst, &o, src_proto, &cfg, &dst_cfg, out)
 			   : sdes_offer(ng, c, i, src, dst, &o, src_proto, dst_proto, &cfg,
 					&dst_cfg, out);
+		char werr[256];
+		if (crypto_rc == 0 &&
+		    mg_ng_webrtc_prepare(ng->webrtc, c, i, src, answer, sdp, src_proto, dst_proto,
+					 &o.webrtc, &cfg, &dst_cfg, werr, sizeof(werr)) < 0) {
+			error_answer(ng, out, "%s", werr);
+			crypto_rc = -1;
+		}
 		if (crypto_rc < 0) {
 			/* contexts made for this request were never handed to a leg */
 			if (cfg.srtp_in != m->cfg[src].srtp_in)
@@ -857,6 +880,10 @@ static void handle_offer_answer(struct mg_ng *ng, const struct mg_bencode_node *
 		/* A new address in signalling re-opens latching (re-INVITE, transfer). */
 		cfg.relatch = changed && m->leg[src]->published;
 		mg_call_configure(ng->sessions, c, i, src, &cfg);
+		if (mg_ng_webrtc_commit(ng->webrtc, c, i, src, werr, sizeof(werr)) < 0) {
+			error_answer(ng, out, "%s", werr);
+			return;
+		}
 		if (ip)
 			mg_dp_resolve(ng->dp, c->iface[src], ip);
 
@@ -879,6 +906,10 @@ static void handle_offer_answer(struct mg_ng *ng, const struct mg_bencode_node *
 	/* Candidates and credentials name the peer's own addresses: never forward them. */
 	mg_sdp_remove_ice(sdp, MG_SDP_ALL_SECTIONS);
 	mg_sdp_replace_connections(sdp, MG_SDP_ADDR_IP4, ourip, true);
+	if (mg_ng_webrtc_sdp(ng->webrtc, c, dst, answer, sdp, ourip, &o.webrtc) < 0) {
+		error_answer(ng, out, "rewritten SDP too large (WebRTC attributes)");
+		return;
+	}
 	if (o.replace_origin)
 		mg_sdp_set_origin_address(sdp, MG_SDP_ADDR_IP4, ourip);
 	c->last_signal = time(NULL);
@@ -1360,4 +1391,17 @@ unsigned mg_ng_poll(struct mg_ng *ng)
 			sendto(ng->fd, ng->out, len, 0, (struct sockaddr *)&from, fl);
 	}
 	return n;
+}
+
+int mg_ng_webrtc_stats(const struct mg_ng *ng, struct mg_webrtc_stats *out)
+{
+	if (!ng->webrtc)
+		return -1;
+	mg_webrtc_get_stats(ng->webrtc, out);
+	return 0;
+}
+
+struct mg_webrtc *mg_ng_webrtc(struct mg_ng *ng)
+{
+	return ng->webrtc;
 }

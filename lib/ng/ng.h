@@ -55,4 +55,11 @@ int mg_ng_fd(const struct mg_ng *ng);
 
 void mg_ng_get_stats(const struct mg_ng *ng, struct mg_ng_stats *out);
 
+/* ICE-lite/DTLS-SRTP figures (lib/webrtc); -1 when WebRTC is not available. */
+struct mg_webrtc_stats;
+int mg_ng_webrtc_stats(const struct mg_ng *ng, struct mg_webrtc_stats *out);
+/* The WebRTC manager (tests and benchmarks drive it directly); NULL when not available. */
+struct mg_webrtc;
+struct mg_webrtc *mg_ng_webrtc(struct mg_ng *ng);
+
 #endif

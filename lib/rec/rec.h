@@ -240,7 +240,60 @@ void mg_rec_wav_header(uint8_t out[MG_REC_WAV_HEADER_LEN], uint32_t data_bytes);
  * length. */
 int mg_rec_wav_fix_header(uint8_t *buf, size_t len, uint64_t total_len);
 
-/* G.711 expansion used by the aligner (private tables; lib/g711 may replace them). */
+/* Strict reader of a WAV file's header (PCM 16-bit, G.711 A-law / mu-law), for tools that
+ * check recordings (mediagate-rec get) and fuzzing. buf holds the first len bytes of a file
+ * of file_len bytes (len <= file_len); everything up to the data chunk must be in buf
+ * (MG_REC_WAV_ERR_SHORT_BUFFER otherwise: read more). Checks, in order: RIFF/WAVE magic; the
+ * RIFF size equals file_len - 8 (or is the streaming placeholder 0xFFFFFFFF); every chunk
+ * before data lies inside the RIFF; exactly one fmt chunk, before data, 16 bytes or 18 +
+ * its extension size; format 1 with 16 bits or 6/7 with 8 bits; 1..8 channels, rate
+ * 1..384000, block align and byte rate consistent; fact (optional) at least 4 bytes; data
+ * inside the RIFF (or to the end of the file with the streaming placeholder in both sizes)
+ * and a whole number of sample frames. Other chunks (LIST, cue, ...) are skipped; chunks
+ * after data are not examined. Returns MG_REC_WAV_OK or one MG_REC_WAV_ERR_* per reason. */
+enum mg_rec_wav_read_status {
+	MG_REC_WAV_OK = 0,
+	MG_REC_WAV_ERR_ARG = -1,
+	MG_REC_WAV_ERR_SHORT_BUFFER = -2, /* header continues past len: pass more bytes */
+	MG_REC_WAV_ERR_TRUNCATED = -3,	  /* the file ends inside the header */
+	MG_REC_WAV_ERR_NOT_WAVE = -4,	  /* no RIFF ... WAVE */
+	MG_REC_WAV_ERR_RIFF_SIZE = -5,	  /* RIFF size != file length - 8 */
+	MG_REC_WAV_ERR_CHUNK_SIZE = -6,	  /* a chunk before data runs past the RIFF end */
+	MG_REC_WAV_ERR_FMT_MISSING = -7,  /* data before fmt */
+	MG_REC_WAV_ERR_FMT_DUPLICATE = -8,
+	MG_REC_WAV_ERR_FMT_SIZE = -9,
+	MG_REC_WAV_ERR_FORMAT = -10,	 /* format tag not 1, 6 or 7 (extensible not accepted) */
+	MG_REC_WAV_ERR_FMT_FIELDS = -11, /* channels, rate, bits, block align, byte rate */
+	MG_REC_WAV_ERR_FACT = -12,
+	MG_REC_WAV_ERR_NO_DATA = -13,
+	MG_REC_WAV_ERR_DATA_SIZE = -14, /* past the end, or not whole sample frames */
+};
+
+#define MG_REC_WAV_FORMAT_PCM	1
+#define MG_REC_WAV_FORMAT_ALAW	6
+#define MG_REC_WAV_FORMAT_MULAW 7
+#define MG_REC_WAV_MAX_CHANNELS 8
+#define MG_REC_WAV_MAX_RATE	384000
+
+struct mg_rec_wav_info {
+	uint16_t format; /* MG_REC_WAV_FORMAT_* */
+	uint16_t channels;
+	uint32_t sample_rate;
+	uint16_t bits_per_sample; /* 16 (PCM) or 8 (G.711) */
+	uint16_t block_align;	  /* bytes per sample frame: channels * bits / 8 */
+	uint64_t data_offset;	  /* first sample byte in the file */
+	uint64_t data_bytes;
+	uint64_t frames;      /* sample frames: duration = frames / sample_rate */
+	bool streaming;	      /* both sizes were 0xFFFFFFFF: data runs to the end of the file */
+	bool has_fact;	      /* fact chunk present (G.711 writers add one) */
+	uint32_t fact_frames; /* its sample count (streaming writers leave 0) */
+};
+
+int mg_rec_wav_read_header(const uint8_t *buf, size_t len, uint64_t file_len,
+			   struct mg_rec_wav_info *info);
+const char *mg_rec_wav_strerror(int status);
+
+/* G.711 expansion used by the aligner (lib/g711's tables). */
 int16_t mg_rec_g711_decode(uint8_t pt, uint8_t byte);
 
 /* ------------------------------------------------------------------------------------ */

@@ -3,45 +3,15 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "g711.h"
 #include "rec.h"
 
-/* ---- G.711 expansion (ITU-T G.711 tables). Private on purpose: lib/g711 is being written
- * in parallel and can replace these two tables without changing the aligner. */
-static int16_t ulaw_table[256], alaw_table[256];
-
-static int16_t ulaw_expand(uint8_t u)
-{
-	u = (uint8_t)~u;
-	int t = ((u & 0x0f) << 3) + 0x84;
-	t <<= (u & 0x70) >> 4;
-	return (int16_t)((u & 0x80) ? (0x84 - t) : (t - 0x84));
-}
-
-static int16_t alaw_expand(uint8_t a)
-{
-	a ^= 0x55;
-	int t = (a & 0x0f) << 4;
-	int seg = (a & 0x70) >> 4;
-	if (seg == 0)
-		t += 8;
-	else if (seg == 1)
-		t += 0x108;
-	else
-		t = (t + 0x108) << (seg - 1);
-	return (int16_t)((a & 0x80) ? t : -t);
-}
-
-__attribute__((constructor)) static void g711_tables(void)
-{
-	for (int i = 0; i < 256; i++) {
-		ulaw_table[i] = ulaw_expand((uint8_t)i);
-		alaw_table[i] = alaw_expand((uint8_t)i);
-	}
-}
+/* ---- G.711 expansion: lib/g711's decode tables (G.191, identical to the tables this file
+ * used to carry for all 256 codes of both laws). */
 
 int16_t mg_rec_g711_decode(uint8_t pt, uint8_t byte)
 {
-	return pt == MG_REC_PT_PCMA ? alaw_table[byte] : ulaw_table[byte];
+	return pt == MG_REC_PT_PCMA ? mg_g711_alaw_decode(byte) : mg_g711_ulaw_decode(byte);
 }
 
 /* ---- WAV header */
@@ -275,7 +245,7 @@ int mg_rec_wav_put(struct mg_rec_wav *w, const struct mg_rec_record *r)
 		first = (unsigned)(w->cursor - pos);
 		w->st.clipped += first;
 	}
-	const int16_t *table = r->pt == MG_REC_PT_PCMA ? alaw_table : ulaw_table;
+	const int16_t *table = r->pt == MG_REC_PT_PCMA ? mg_g711_alaw_dec : mg_g711_ulaw_dec;
 	int16_t pcm[MG_REC_PAYLOAD_MAX];
 	unsigned n = r->len - first;
 	for (unsigned k = 0; k < n; k++)

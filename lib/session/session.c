@@ -14,13 +14,22 @@ struct mg_sessions {
 	pthread_mutex_t lock;
 	void (*on_delete)(void *arg, const struct mg_call *c);
 	void *on_delete_arg;
-	struct mg_call *dirty;	     /* calls changed by signalling, not yet persisted */
+	struct mg_call *dirty; /* calls changed by signalling, not yet persisted */
+	void (*webrtc_free)(void *arg, struct mg_media *m, int side);
+	void *webrtc_free_arg;
 	struct mg_session_keys keys; /* sealing of snapshot secrets (session_secrets.c) */
 };
 
 struct mg_session_keys *mg_sessions_keys(struct mg_sessions *s)
 {
 	return &s->keys;
+}
+
+void mg_sessions_on_webrtc_free(struct mg_sessions *s,
+				void (*fn)(void *arg, struct mg_media *m, int side), void *arg)
+{
+	s->webrtc_free = fn;
+	s->webrtc_free_arg = arg;
 }
 
 void mg_call_mark_dirty(struct mg_sessions *s, struct mg_call *c)
@@ -173,6 +182,10 @@ void mg_call_delete(struct mg_sessions *s, struct mg_call *c)
 	else
 		s->tail = c->list_prev;
 	s->count--;
+	for (unsigned i = 0; i < MG_CALL_MAX_MEDIA; i++)
+		for (int side = 0; side < 2; side++)
+			if (c->media[i].webrtc[side] && s->webrtc_free)
+				s->webrtc_free(s->webrtc_free_arg, &c->media[i], side);
 	for (unsigned i = 0; i < c->n_media; i++)
 		for (int side = 0; side < 2; side++)
 			if (c->media[i].leg[side])

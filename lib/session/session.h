@@ -41,6 +41,7 @@ struct mg_media {
 	struct mg_leg *leg[2];
 	struct mg_leg_cfg cfg[2];	  /* last configuration sent for each side */
 	struct mg_side_crypto *crypto[2]; /* SDES state, for SRTP sides only */
+	void *webrtc[2]; /* ICE/DTLS state of a WebRTC side (lib/ng/ng_webrtc.c), else NULL */
 };
 
 struct mg_call {
@@ -92,6 +93,11 @@ void mg_sessions_destroy(struct mg_sessions *s);
 /* Called (control lcore) when a call is deleted, before it is freed. */
 void mg_sessions_on_delete(struct mg_sessions *s, void (*fn)(void *arg, const struct mg_call *c),
 			   void *arg);
+
+/* Called (control lcore) for every media side with WebRTC state when its call is deleted,
+ * before the legs are released: frees m->webrtc[side]. */
+void mg_sessions_on_webrtc_free(struct mg_sessions *s,
+				void (*fn)(void *arg, struct mg_media *m, int side), void *arg);
 
 /* Serialises the control lcore with the telemetry thread. */
 void mg_sessions_lock(struct mg_sessions *s);

@@ -25,7 +25,8 @@ struct mg_store {
 	char endpoint[512], bucket[128], region[64], userpwd[512];
 	uint64_t max_spool_bytes, max_send;
 	unsigned backoff_initial_ms, backoff_max_ms;
-	struct mg_store_stats stats;
+	struct mg_store_stats stats; /* spool_bytes/files: running totals, see spool_adjust */
+	struct timespec last_resync; /* CLOCK_MONOTONIC of the last rescan while full */
 	pthread_t worker;
 	bool worker_running, stop;
 };
@@ -225,33 +226,75 @@ static int record_load(const char *path, struct mg_store_record *r)
 
 /* ---- open / stats ------------------------------------------------------------------------ */
 
-static void spool_scan(struct mg_store *s)
+/* Spool occupancy: running totals of the bytes in <name>.mgenc and <name>.mgenc.part files and
+ * the number of .mgenc files, set by one directory scan at open and then moved by every change
+ * this store makes (sink, commit, discard, recovery, delivery, cleanup). Begin used to rescan
+ * the directory each time: O(n) per recording, O(n^2) for n concurrent ones. */
+static bool spool_counted(const char *name)
 {
-	DIR *d = opendir(s->spool_dir);
+	size_t n = strlen(name);
+	return (n > 6 && strcmp(name + n - 6, MG_STORE_SUFFIX) == 0) ||
+	       (n > 5 && strcmp(name + n - 5, ".part") == 0);
+}
+
+static void spool_scan_dir(const char *dir, uint64_t *bytes_out, uint64_t *files_out)
+{
+	DIR *d = opendir(dir);
 	uint64_t bytes = 0, files = 0;
 	if (d) {
 		struct dirent *e;
 		while ((e = readdir(d))) {
-			size_t n = strlen(e->d_name);
-			bool sealed = n > 6 && strcmp(e->d_name + n - 6, MG_STORE_SUFFIX) == 0;
-			bool part = n > 5 && strcmp(e->d_name + n - 5, ".part") == 0;
-			if (!sealed && !part)
+			if (!spool_counted(e->d_name))
 				continue;
+			size_t n = strlen(e->d_name);
+			bool sealed = strcmp(e->d_name + n - 6, MG_STORE_SUFFIX) == 0;
 			struct stat st;
-			char path[1200];
-			snprintf(path, sizeof(path), "%s/%s", s->spool_dir, e->d_name);
-			if (stat(path, &st) == 0) {
+			if (fstatat(dirfd(d), e->d_name, &st, 0) == 0) {
 				bytes += (uint64_t)st.st_size;
 				files += sealed;
 			}
 		}
 		closedir(d);
 	}
+	*bytes_out = bytes;
+	*files_out = files;
+}
+
+static void spool_set_totals(struct mg_store *s, uint64_t bytes, uint64_t files)
+{
 	pthread_mutex_lock(&s->lock);
 	s->stats.spool_bytes = bytes;
 	s->stats.spool_files = files;
 	s->stats.spool_full_alarm = bytes >= s->max_spool_bytes;
 	pthread_mutex_unlock(&s->lock);
+}
+
+static void spool_adjust_locked(struct mg_store *s, int64_t bytes, int64_t files)
+{
+	struct mg_store_stats *st = &s->stats;
+	/* Never below zero: a file removed by hand and then by us would count twice. */
+	st->spool_bytes =
+	    bytes < 0 && (uint64_t)-bytes > st->spool_bytes ? 0 : st->spool_bytes + (uint64_t)bytes;
+	st->spool_files =
+	    files < 0 && (uint64_t)-files > st->spool_files ? 0 : st->spool_files + (uint64_t)files;
+	st->spool_full_alarm = st->spool_bytes >= s->max_spool_bytes;
+}
+
+static void spool_adjust(struct mg_store *s, int64_t bytes, int64_t files)
+{
+	pthread_mutex_lock(&s->lock);
+	spool_adjust_locked(s, bytes, files);
+	pthread_mutex_unlock(&s->lock);
+}
+
+/* Removes a counted spool file and takes its size off the totals. */
+static int spool_unlink_counted(struct mg_store *s, const char *path, bool sealed)
+{
+	struct stat st;
+	if (stat(path, &st) != 0 || unlink(path) != 0)
+		return -1;
+	spool_adjust(s, -(int64_t)st.st_size, sealed ? -1 : 0);
+	return 0;
 }
 
 int mg_store_open(struct mg_store **store, const struct mg_store_config *c)
@@ -279,7 +322,9 @@ int mg_store_open(struct mg_store **store, const struct mg_store_config *c)
 		return MG_STORE_ERR_IO;
 	}
 	curl_global_init(CURL_GLOBAL_DEFAULT);
-	spool_scan(s);
+	uint64_t bytes, files;
+	spool_scan_dir(s->spool_dir, &bytes, &files);
+	spool_set_totals(s, bytes, files);
 	*store = s;
 	return MG_STORE_OK;
 }
@@ -312,9 +357,28 @@ int mg_store_spool_begin(struct mg_store *s, struct mg_store_record *r,
 	    !token_ok(r->instance, MG_STORE_NAME_MAX) || !r->object_key[0])
 		return MG_STORE_ERR_ARG;
 	*file = NULL;
-	spool_scan(s);
 	pthread_mutex_lock(&s->lock);
 	bool full = s->stats.spool_bytes >= s->max_spool_bytes;
+	struct timespec now;
+	clock_gettime(CLOCK_MONOTONIC, &now);
+	int64_t since_ns = (int64_t)(now.tv_sec - s->last_resync.tv_sec) * 1000000000 +
+			   (now.tv_nsec - s->last_resync.tv_nsec);
+	bool resync = full && (s->last_resync.tv_sec == 0 || since_ns >= 1000000000);
+	if (resync)
+		s->last_resync = now;
+	pthread_mutex_unlock(&s->lock);
+	if (resync) {
+		/* Full by the running count: before refusing, look at the directory once (at
+		 * most once a second), so recordings another process removed (mediagate-rec
+		 * deliver on the same spool) free their room. A sink of ours writing during
+		 * the scan may be counted twice or not at all: bounded by what is written in
+		 * those milliseconds, and only while the spool is full. */
+		uint64_t bytes, files;
+		spool_scan_dir(s->spool_dir, &bytes, &files);
+		spool_set_totals(s, bytes, files);
+	}
+	pthread_mutex_lock(&s->lock);
+	full = s->stats.spool_bytes >= s->max_spool_bytes;
 	if (full) {
 		s->stats.spool_full_events++;
 		s->stats.spool_full_alarm = true;
@@ -439,7 +503,7 @@ int mg_store_spool_orphans(struct mg_store *s,
 		snprintf(partmeta, sizeof(partmeta), "%s/%s.partmeta", s->spool_dir, name);
 		if (access(sealed, F_OK) == 0) {
 			/* Commit or recovery finished its rename and died before cleaning up. */
-			unlink(path);
+			spool_unlink_counted(s, path, false);
 			unlink(partmeta);
 			continue;
 		}
@@ -465,18 +529,13 @@ int mg_store_spool_orphans(struct mg_store *s,
 int mg_store_spool_sink(void *arg, const void *bytes, size_t len)
 {
 	struct mg_store_spool_file *f = arg;
-	const uint8_t *p = bytes;
-	while (len) {
-		ssize_t n = write(f->fd, p, len);
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n <= 0)
-			return -1;
-		p += n;
-		len -= (size_t)n;
-		f->bytes += (uint64_t)n;
-	}
-	return 0;
+	size_t written;
+	int rc = mg_write_all(f->fd, bytes, len, &written);
+	f->bytes += written;
+	/* A salvage copy is not counted until its commit (the orphan it copies still is). */
+	if (written && !f->recovery)
+		spool_adjust(f->store, (int64_t)written, 0);
+	return rc;
 }
 
 int mg_store_spool_commit(struct mg_store_spool_file *f, bool partial)
@@ -497,17 +556,27 @@ int mg_store_spool_commit(struct mg_store_spool_file *f, bool partial)
 	snprintf(meta_name, sizeof(meta_name), "%s.meta", f->record.name);
 	snprintf(final_path, sizeof(final_path), "%s/%s" MG_STORE_SUFFIX, s->spool_dir,
 		 f->record.name);
-	if (text && write_atomic(s->spool_dir, meta_name, text) == MG_STORE_OK &&
-	    rename(f->part_path, final_path) == 0 && mg_fsync_dir(s->spool_dir) == 0)
-		rc = MG_STORE_OK;
+	bool renamed = false;
+	if (text && write_atomic(s->spool_dir, meta_name, text) == MG_STORE_OK) {
+		renamed = rename(f->part_path, final_path) == 0;
+		if (renamed && mg_fsync_dir(s->spool_dir) == 0)
+			rc = MG_STORE_OK;
+	}
 	free(text);
+	if (renamed) /* a new .mgenc; a salvage copy's bytes count from now on */
+		spool_adjust(s, f->recovery ? (int64_t)f->bytes : 0, 1);
 	if (rc != MG_STORE_OK) {
-		unlink(f->part_path);
+		if (!renamed && unlink(f->part_path) == 0 && !f->recovery)
+			spool_adjust(s, -(int64_t)f->bytes, 0);
 	} else {
 		/* The finished file is durable: the begin-time metadata (and, for a recovery,
 		 * the orphan it replaces) can go. */
-		if (f->recovery)
-			spool_unlink(s, f->record.name, MG_STORE_SUFFIX ".part");
+		if (f->recovery) {
+			char orphan[1400];
+			snprintf(orphan, sizeof(orphan), "%s/%s" MG_STORE_SUFFIX ".part",
+				 s->spool_dir, f->record.name);
+			spool_unlink_counted(s, orphan, false);
+		}
 		spool_unlink(s, f->record.name, ".partmeta");
 		mg_fsync_dir(s->spool_dir);
 	}
@@ -525,7 +594,8 @@ void mg_store_spool_discard(struct mg_store_spool_file *f)
 		return;
 	if (f->fd >= 0)
 		close(f->fd);
-	unlink(f->part_path);
+	if (unlink(f->part_path) == 0 && !f->recovery)
+		spool_adjust(f->store, -(int64_t)f->bytes, 0);
 	if (!f->recovery)
 		spool_unlink(f->store, f->record.name, ".partmeta");
 	record_free_strings(&f->record);
@@ -722,8 +792,9 @@ static int deliver_one(struct mg_store *s, const char *name)
 		/* Only now, with the bucket's confirmation and the index entry durable, may the
 		 * spool copy go. The sealed file goes first: a crash in between leaves a
 		 * metadata file without body, which the next pass cleans up. */
-		if (rc == MG_STORE_OK && (unlink(sealed_path) != 0 || unlink(meta_path) != 0 ||
-					  mg_fsync_dir(s->spool_dir) != 0))
+		if (rc == MG_STORE_OK &&
+		    (spool_unlink_counted(s, sealed_path, true) != 0 || unlink(meta_path) != 0 ||
+		     mg_fsync_dir(s->spool_dir) != 0))
 			rc = MG_STORE_ERR_IO;
 	}
 	pthread_mutex_lock(&s->lock);
@@ -810,7 +881,6 @@ long mg_store_deliver_pass(struct mg_store *s)
 		}
 	}
 	free(names);
-	spool_scan(s);
 	if (waiting && !any_ok)
 		return last_error;
 	return waiting;

@@ -7,6 +7,7 @@
 #include <rte_version.h>
 
 #include "mg_version.h"
+#include "webrtc.h"
 
 static struct mg_telemetry_ctx ctx;
 
@@ -142,6 +143,43 @@ void mg_metrics_totals(const struct mg_telemetry_ctx *c, mg_metric_fn emit, void
 		emit(arg, "ng_malformed", ns.malformed, false);
 		emit(arg, "ng_denied", ns.denied, false);
 		emit(arg, "ng_retransmissions", ns.retransmissions, false);
+	}
+	struct mg_webrtc_stats ws;
+	if (c->ng && mg_ng_webrtc_stats(c->ng, &ws) == 0) {
+		emit(arg, "webrtc_legs", ws.legs, true);
+		emit(arg, "stun_answered", ws.stun_answered, false);
+		emit(arg, "stun_errors_sent", ws.stun_errors_sent, false);
+		emit(arg, "stun_dropped", ws.stun_dropped, false);
+		emit(arg, "stun_no_ice_leg", ws.stun_no_ice_leg, false);
+		for (int r = 1; r < MG_STUN_REASON_COUNT; r++) {
+			char k[48];
+			snprintf(k, sizeof(k), "stun_%s",
+				 mg_stun_reason_str((enum mg_stun_reason)r));
+			emit(arg, k, ws.stun.by_reason[r], false);
+		}
+		emit(arg, "ice_pairs_selected", ws.pairs_selected, false);
+		emit(arg, "ice_consent_expired", ws.consent_expired, false);
+		emit(arg, "dtls_no_leg", ws.dtls_no_leg, false);
+		emit(arg, "dtls_unchecked_source", ws.dtls_unchecked_src, false);
+		emit(arg, "dtls_datagrams_in", ws.dtls_datagrams_in, false);
+		emit(arg, "dtls_datagrams_out", ws.dtls_datagrams_out, false);
+		emit(arg, "dtls_garbage", ws.dtls_garbage, false);
+		emit(arg, "dtls_handshakes_started", ws.handshakes_started, false);
+		emit(arg, "dtls_handshakes_ok", ws.handshakes_ok, false);
+		emit(arg, "dtls_handshakes_failed", ws.handshakes_failed, false);
+		emit(arg, "dtls_handshakes_timeout", ws.handshakes_timeout, false);
+		emit(arg, "dtls_fingerprint_mismatch", ws.fingerprint_mismatch, false);
+		for (int f = 1; f < MG_DTLS_FAILURE_COUNT; f++) {
+			char k[48];
+			snprintf(k, sizeof(k), "dtls_fail_%s",
+				 mg_dtls_failure_str((enum mg_dtls_failure)f));
+			emit(arg, k, ws.handshake_fail[f], false);
+		}
+		emit(arg, "dtls_closed_by_peer", ws.closed_by_peer, false);
+		emit(arg, "dtls_keys_installed", ws.keys_installed, false);
+		emit(arg, "dtls13_offered", ws.dtls13_offered, false);
+		emit(arg, "dtls_retransmissions", ws.retransmissions, false);
+		emit(arg, "webrtc_tx_errors", ws.tx_errors, false);
 	}
 	if (c->keys_report)
 		c->keys_report(c->keys_report_arg, emit, NULL, arg);

@@ -6,9 +6,10 @@
  * over the 20 ms) at real-time rate into the SP/SC rings (2 rings by default: two workers,
  * a call's legs on one worker). Lcore 0 is the ship: it drains the rings, aligns, builds the
  * stereo WAV, seals it with the envelope writer (AES-256-GCM frames of 16 KiB) and writes the
- * sealed bytes to a sink: a file per call (default, same write() pattern as
- * mg_store_spool_sink), the real lib/store spool, or nothing (null). N is ramped; the highest
- * N with zero drops is printed per run and the median over runs.
+ * sealed bytes to a sink: a file per call (default, the same write loop as
+ * mg_store_spool_sink: lib/common's mg_write_all), the real lib/store spool, or nothing
+ * (null). N is ramped; the highest N with zero drops is printed per run and the median
+ * over runs.
  *
  * usage: bench_rec [--ramp N1,N2,...] [--seconds S] [--runs R] [--sink file|spool|null]
  *                  [--dir DIR] [--ring-size K] [--rings W] [--fork-cost-only] [-- EAL args]
@@ -34,6 +35,7 @@
 #include <rte_pause.h>
 
 #include "envelope.h"
+#include "fsutil.h"
 #include "rec.h"
 #include "store.h"
 
@@ -302,20 +304,12 @@ static int null_sink(void *arg, const void *b, size_t len)
 	null_bytes += len;
 	return 0;
 }
+/* The spool's own write loop (mg_store_spool_sink uses mg_write_all too), without the
+ * spool's bookkeeping. */
 static int fd_sink(void *arg, const void *bytes, size_t len)
 {
 	struct call_out *c = arg;
-	const uint8_t *p = bytes;
-	while (len) {
-		ssize_t n = write(c->fd, p, len);
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n <= 0)
-			return -1;
-		p += n;
-		len -= (size_t)n;
-	}
-	return 0;
+	return mg_write_all(c->fd, bytes, len, NULL);
 }
 
 struct step_result {

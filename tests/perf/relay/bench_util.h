@@ -1,12 +1,15 @@
 /* Small helpers shared by relay_bench (mediagate, in-process) and rtpengine_load
- * (Debian's rtpengine over UDP): ng request writing, a minimal bencode reader for the
- * answers, SDP port extraction, an independent Internet checksum and medians.
+ * (Debian's rtpengine over UDP): fatal errors, big-endian fields, the shuffled stream order
+ * and its round-robin, ng request writing, a minimal bencode reader for the answers, SDP
+ * port extraction, an independent Internet checksum, schedstat reading and medians.
+ * The includer defines BENCH_PROG (its name, the prefix of bench_die's message).
  *
  * Kept independent of lib/ on purpose: the benchmark checks mediagate's output with
  * its own code, not with the code under test. */
 #ifndef RELAY_BENCH_UTIL_H
 #define RELAY_BENCH_UTIL_H
 
+#include <inttypes.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -15,11 +18,91 @@
 #include <string.h>
 #include <time.h>
 
+#ifndef BENCH_PROG
+#error "define BENCH_PROG (the program name) before including bench_util.h"
+#endif
+
 /* G.711 at 20 ms: 12-byte RTP header + 160 bytes of payload. */
 #define BENCH_RTP_HDR	12
 #define BENCH_PAYLOAD	160
 #define BENCH_RTP_LEN	(BENCH_RTP_HDR + BENCH_PAYLOAD)
 #define BENCH_SSRC_BASE 0x5a000000u
+
+static void bench_die(const char *fmt, ...) __attribute__((format(printf, 1, 2), noreturn));
+static void bench_die(const char *fmt, ...)
+{
+	va_list ap;
+	va_start(ap, fmt);
+	fprintf(stderr, BENCH_PROG ": ");
+	vfprintf(stderr, fmt, ap);
+	fprintf(stderr, "\n");
+	va_end(ap);
+	exit(2);
+}
+
+/* Network byte order fields. */
+static inline void wr16(uint8_t *p, uint16_t v)
+{
+	p[0] = (uint8_t)(v >> 8);
+	p[1] = (uint8_t)v;
+}
+
+static inline void wr32(uint8_t *p, uint32_t v)
+{
+	p[0] = (uint8_t)(v >> 24);
+	p[1] = (uint8_t)(v >> 16);
+	p[2] = (uint8_t)(v >> 8);
+	p[3] = (uint8_t)v;
+}
+
+static inline uint16_t rd16(const uint8_t *p)
+{
+	return (uint16_t)(p[0] << 8 | p[1]);
+}
+
+static inline uint32_t rd32(const uint8_t *p)
+{
+	return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 | (uint32_t)p[2] << 8 | p[3];
+}
+
+/* --- stream order: both generators visit the streams in the same shuffled round-robin --- */
+
+/* order[0..n) = a fixed-seed Fisher-Yates permutation of 0..n-1 (same on every run). */
+static inline void bench_shuffle(uint32_t *order, uint32_t n)
+{
+	for (uint32_t i = 0; i < n; i++)
+		order[i] = i;
+	srand(12345);
+	for (uint32_t i = n ? n - 1 : 0; i > 0; i--) {
+		uint32_t j = (uint32_t)(((uint64_t)rand() * (i + 1)) / ((uint64_t)RAND_MAX + 1));
+		uint32_t t = order[i];
+		order[i] = order[j];
+		order[j] = t;
+	}
+}
+
+/* The next stream of the round-robin over order[0..n). */
+static inline uint32_t bench_next_stream(const uint32_t *order, uint32_t n, uint32_t *cursor)
+{
+	uint32_t s = order[*cursor];
+	if (++*cursor == n)
+		*cursor = 0;
+	return s;
+}
+
+/* A thread's /proc/.../schedstat: ns on the CPU and ns runnable but waiting. 0 or -1. */
+static inline int bench_schedstat(const char *path, uint64_t *run_ns, uint64_t *wait_ns)
+{
+	FILE *f = fopen(path, "r");
+	*run_ns = *wait_ns = 0;
+	if (!f)
+		return -1;
+	int rc = fscanf(f, "%" SCNu64 " %" SCNu64, run_ns, wait_ns) == 2 ? 0 : -1;
+	if (rc)
+		*run_ns = *wait_ns = 0;
+	fclose(f);
+	return rc;
+}
 
 static inline double bench_now(void)
 {

@@ -46,6 +46,7 @@
 #include <rte_mempool.h>
 #include <rte_ring.h>
 
+#define BENCH_PROG "relay_bench"
 #include "bench_util.h"
 #include "dataplane.h"
 #include "ng.h"
@@ -125,39 +126,6 @@ static unsigned n_stash;
 /* generator counters */
 static uint64_t g_injected, g_received, g_control_pkts, g_verified, g_bad;
 static char g_bad_first[256];
-
-static inline void wr16(uint8_t *p, uint16_t v)
-{
-	p[0] = (uint8_t)(v >> 8);
-	p[1] = (uint8_t)v;
-}
-static inline void wr32(uint8_t *p, uint32_t v)
-{
-	p[0] = (uint8_t)(v >> 24);
-	p[1] = (uint8_t)(v >> 16);
-	p[2] = (uint8_t)(v >> 8);
-	p[3] = (uint8_t)v;
-}
-static inline uint16_t rd16(const uint8_t *p)
-{
-	return (uint16_t)(p[0] << 8 | p[1]);
-}
-static inline uint32_t rd32(const uint8_t *p)
-{
-	return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 | (uint32_t)p[2] << 8 | p[3];
-}
-
-static void die(const char *fmt, ...) __attribute__((format(printf, 1, 2), noreturn));
-static void die(const char *fmt, ...)
-{
-	va_list ap;
-	va_start(ap, fmt);
-	fprintf(stderr, "relay_bench: ");
-	vfprintf(stderr, fmt, ap);
-	fprintf(stderr, "\n");
-	va_end(ap);
-	exit(2);
-}
 
 static void stream_init(uint32_t idx)
 {
@@ -355,10 +323,7 @@ static uint32_t cursor;
 
 static inline uint32_t next_stream(void)
 {
-	uint32_t s = order[cursor];
-	if (++cursor == n_streams)
-		cursor = 0;
-	return s;
+	return bench_next_stream(order, n_streams, &cursor);
 }
 
 /* Offers n packets from the stash to the worker's rx ring (the caller checked space). */
@@ -385,7 +350,7 @@ static void inject(unsigned n)
 				streams[idx[i]].offered++;
 			}
 			if (mg_srtp_protect_burst(gen_engine, pk, k, status) != k)
-				die("generator: protect failed");
+				bench_die("generator: protect failed");
 			for (unsigned i = 0; i < k; i++) {
 				uint8_t *p = data_of(m[i]);
 				uint16_t c = (uint16_t)~ref_fold(hot[idx[i]].base_sum +
@@ -402,7 +367,7 @@ static void inject(unsigned n)
 		}
 		unsigned sent = rte_ring_sp_enqueue_burst(rx_ring[0], (void **)m, k, NULL);
 		if (unlikely(sent != k))
-			die("rx ring refused packets although space was checked");
+			bench_die("rx ring refused packets although space was checked");
 		n_stash -= k;
 		g_injected += k;
 		n -= k;
@@ -427,13 +392,7 @@ static void read_schedstat(uint64_t *run_ns, uint64_t *wait_ns)
 {
 	char path[64];
 	snprintf(path, sizeof(path), "/proc/self/task/%d/schedstat", worker_tid);
-	FILE *f = fopen(path, "r");
-	*run_ns = *wait_ns = 0;
-	if (!f)
-		return;
-	if (fscanf(f, "%" SCNu64 " %" SCNu64, run_ns, wait_ns) != 2)
-		*run_ns = *wait_ns = 0;
-	fclose(f);
+	bench_schedstat(path, run_ns, wait_ns);
 }
 
 static void window_sample(uint64_t now, bool count)
@@ -513,17 +472,17 @@ static void fill_stash(void)
 {
 	stash = malloc(sizeof(*stash) * opt.inflight);
 	if (!stash)
-		die("out of memory");
+		bench_die("out of memory");
 	if (rte_pktmbuf_alloc_bulk(pool, stash, opt.inflight) != 0)
-		die("cannot allocate %u mbufs", opt.inflight);
+		bench_die("cannot allocate %u mbufs", opt.inflight);
 	data_shift = (size_t)(rte_pktmbuf_mtod(stash[0], uint8_t *) - (uint8_t *)stash[0]);
 	for (unsigned i = 0; i < opt.inflight; i++) {
 		struct rte_mbuf *m = stash[i];
 		if ((size_t)(rte_pktmbuf_mtod(m, uint8_t *) - (uint8_t *)m) != data_shift)
-			die("mbuf layout is not uniform");
+			bench_die("mbuf layout is not uniform");
 		uint8_t *p = (uint8_t *)rte_pktmbuf_append(m, (uint16_t)frame_len);
 		if (!p)
-			die("mbuf too small");
+			bench_die("mbuf too small");
 		memset(p, 0, 54);
 		memcpy(p + 54, payload, BENCH_PAYLOAD);
 	}
@@ -543,10 +502,10 @@ static void make_port(void)
 		tx_ring[i] = rte_ring_create(name, ring_sz, (int)rte_socket_id(),
 					     RING_F_SP_ENQ | RING_F_SC_DEQ);
 		if (!rx_ring[i] || !tx_ring[i])
-			die("cannot create rings: %s", rte_strerror(rte_errno));
+			bench_die("cannot create rings: %s", rte_strerror(rte_errno));
 	}
 	if (rte_eth_from_rings(RING_NAME, rx_ring, 2, tx_ring, 2, rte_socket_id()) < 0)
-		die("rte_eth_from_rings: %s", rte_strerror(rte_errno));
+		bench_die("rte_eth_from_rings: %s", rte_strerror(rte_errno));
 }
 
 static void make_profile(struct mg_profile *p, const char *eal_args)
@@ -578,7 +537,7 @@ static void make_profile(struct mg_profile *p, const char *eal_args)
 	memcpy(ifc->neighbors[0].mac.b, router_mac, 6);
 	struct mg_profile_error err;
 	if (mg_profile_validate(p, &err) < 0)
-		die("profile: %s: %s", err.field, err.reason);
+		bench_die("profile: %s: %s", err.field, err.reason);
 }
 
 static char ng_out[65536];
@@ -591,7 +550,7 @@ static void srtp_ctx_set(mg_srtp_ctx *ctx, const uint8_t *key_salt)
 	kp.master_key = key_salt;
 	kp.master_salt = key_salt + srtp_info->key_len;
 	if (mg_srtp_ctx_init(ctx, gen_engine, &kp) != 0)
-		die("mg_srtp_ctx_init failed");
+		bench_die("mg_srtp_ctx_init failed");
 }
 
 /* SRTP mode: mediagate's key for the leg this ng answer's SDP goes to (a=crypto line of
@@ -601,11 +560,11 @@ static void mg_key(const char *what, unsigned c, size_t r, unsigned want_tag, un
 {
 	size_t n, want = (size_t)srtp_info->key_len + srtp_info->salt_len;
 	if (ng_sdp_crypto(ng_out, r, srtp_name, want_tag, tag, ks, MG_SDES_KS_MAX, &n) < 0)
-		die("%s %u: no a=crypto %s line in mediagate's SDP", what, c, srtp_name);
+		bench_die("%s %u: no a=crypto %s line in mediagate's SDP", what, c, srtp_name);
 	if (n != want)
-		die("%s %u: key||salt of %zu bytes, want %zu", what, c, n, want);
+		bench_die("%s %u: key||salt of %zu bytes, want %zu", what, c, n, want);
 	if (!memcmp(ks, not1, n) || (not2 && !memcmp(ks, not2, n)))
-		die("%s %u: mediagate reused a key instead of its own fresh one", what, c);
+		bench_die("%s %u: mediagate reused a key instead of its own fresh one", what, c);
 }
 
 static void ng_call(struct mg_ng *ng, unsigned c)
@@ -632,7 +591,7 @@ static void ng_call(struct mg_ng *ng, unsigned c)
 	if (srtp_mode) {
 		if (getrandom(ka, ks_len, 0) != (ssize_t)ks_len ||
 		    getrandom(kb, ks_len, 0) != (ssize_t)ks_len)
-			die("getrandom failed");
+			bench_die("getrandom failed");
 		bench_sdp_srtp(sdp, sizeof(sdp), c, ip, a->src_port, 1, srtp_name, ka, ks_len);
 	} else {
 		bench_sdp(sdp, sizeof(sdp), c, ip, a->src_port);
@@ -642,9 +601,9 @@ static void ng_call(struct mg_ng *ng, unsigned c)
 			       "from-tag", ftag, "sdp", sdp, NULL);
 	size_t r = mg_ng_handle(ng, req, n, ng_out, sizeof(ng_out));
 	if (ng_answer_media(ng_out, r, addr, sizeof(addr), &port, why, sizeof(why)) < 0)
-		die("offer %u: %s", c, why);
+		bench_die("offer %u: %s", c, why);
 	if (strcmp(addr, "10.95.0.1"))
-		die("offer %u: SDP names %s, not 10.95.0.1", c, addr);
+		bench_die("offer %u: SDP names %s, not 10.95.0.1", c, addr);
 	b->dst_port = port; /* the answerer sends to the port in the rewritten offer */
 	if (srtp_mode)	    /* mediagate -> B: its key in the offer it gives B */
 		mg_key("offer", c, r, 0, &tag, k_mb, ka, NULL);
@@ -660,10 +619,10 @@ static void ng_call(struct mg_ng *ng, unsigned c)
 			"from-tag", ftag, "sdp", sdp, "to-tag", ttag, NULL);
 	r = mg_ng_handle(ng, req, n, ng_out, sizeof(ng_out));
 	if (ng_answer_media(ng_out, r, addr, sizeof(addr), &port, why, sizeof(why)) < 0)
-		die("answer %u: %s", c, why);
+		bench_die("answer %u: %s", c, why);
 	a->dst_port = port;
 	if (a->dst_port == b->dst_port)
-		die("call %u: both sides got port %u", c, port);
+		bench_die("call %u: both sides got port %u", c, port);
 	if (srtp_mode) {
 		/* mediagate -> A: its key in the answer it gives A, for A's tag 1 */
 		mg_key("answer", c, r, 1, &tag_a, k_ma, kb, k_mb);
@@ -793,7 +752,7 @@ int main(int argc, char **argv)
 		srtp_suite = mg_srtp_suite_by_name(srtp_name, strlen(srtp_name));
 		srtp_info = mg_srtp_suite_info(srtp_suite);
 		if (!srtp_info)
-			die("unknown SRTP suite %s", srtp_name);
+			bench_die("unknown SRTP suite %s", srtp_name);
 		wire_len = BENCH_RTP_LEN + srtp_info->srtp_tag_len;
 		frame_len = 14 + 20 + 8 + wire_len;
 	}
@@ -823,9 +782,9 @@ int main(int argc, char **argv)
 		strcat(eal_line, " ");
 	}
 	if (rte_eal_init(eal_argc, eal_argv) < 0)
-		die("EAL init failed: %s", rte_strerror(rte_errno));
+		bench_die("EAL init failed: %s", rte_strerror(rte_errno));
 	if (rte_lcore_id() != 0 || !rte_lcore_is_enabled(1))
-		die("needs lcores 0 (main: generator + control) and 1 (worker)");
+		bench_die("needs lcores 0 (main: generator + control) and 1 (worker)");
 
 	for (int i = 0; i < BENCH_PAYLOAD; i++)
 		payload[i] = (uint8_t)(0xd5 ^ (i * 37));
@@ -835,18 +794,18 @@ int main(int argc, char **argv)
 	char err[256];
 	struct mg_dataplane *dp = mg_dp_create(&prof, err, sizeof(err));
 	if (!dp)
-		die("mg_dp_create: %s", err);
+		bench_die("mg_dp_create: %s", err);
 	g_dp = dp;
 	pool = rte_mempool_lookup("mg_mbufs");
 	if (!pool)
-		die("mbuf pool not found");
+		bench_die("mbuf pool not found");
 	struct rte_ether_addr mac;
 	rte_eth_macaddr_get(mg_dp_interface_port_id(dp, 0), &mac);
 	memcpy(port_mac, mac.addr_bytes, 6);
 	struct mg_sessions *sessions = mg_sessions_create(dp, 16384);
 	struct mg_ng *ng = sessions ? mg_ng_create(sessions, &prof) : NULL;
 	if (!ng)
-		die("cannot create sessions/ng");
+		bench_die("cannot create sessions/ng");
 
 	n_streams = 2 * opt.calls;
 	if (srtp_mode) {
@@ -854,7 +813,7 @@ int main(int argc, char **argv)
 		gen_ctx = aligned_alloc(128, sizeof(mg_srtp_ctx) * n_streams);
 		ver_ctx = aligned_alloc(128, sizeof(mg_srtp_ctx) * n_streams);
 		if (!gen_engine || !gen_ctx || !ver_ctx)
-			die("cannot create the generator's SRTP engine or contexts");
+			bench_die("cannot create the generator's SRTP engine or contexts");
 		memset(gen_ctx, 0, sizeof(mg_srtp_ctx) * n_streams);
 		memset(ver_ctx, 0, sizeof(mg_srtp_ctx) * n_streams);
 	}
@@ -863,22 +822,14 @@ int main(int argc, char **argv)
 	delivered = calloc(n_streams, sizeof(*delivered));
 	order = malloc(sizeof(*order) * n_streams);
 	if (!streams || !hot || !delivered || !order)
-		die("out of memory");
+		bench_die("out of memory");
 	double t_setup = bench_now();
 	for (unsigned c = 0; c < opt.calls; c++)
 		ng_call(ng, c);
 	t_setup = bench_now() - t_setup;
-	for (uint32_t i = 0; i < n_streams; i++) {
+	for (uint32_t i = 0; i < n_streams; i++)
 		stream_init(i);
-		order[i] = i;
-	}
-	srand(12345);
-	for (uint32_t i = n_streams - 1; i > 0; i--) { /* Fisher-Yates */
-		uint32_t j = (uint32_t)(((uint64_t)rand() * (i + 1)) / ((uint64_t)RAND_MAX + 1));
-		uint32_t t = order[i];
-		order[i] = order[j];
-		order[j] = t;
-	}
+	bench_shuffle(order, n_streams);
 	fill_stash();
 	printf("relay_bench: %u calls (%u streams) created through ng offer/answer in %.3f s; "
 	       "legs in use %u; %u packets in flight; TSC %.3f GHz\n",
@@ -892,9 +843,9 @@ int main(int argc, char **argv)
 
 	/* The worker runs on lcore 1's EAL thread; learn its tid for its CPU time. */
 	if (rte_eal_remote_launch(record_tid, NULL, 1) != 0 || rte_eal_wait_lcore(1) != 0)
-		die("cannot use lcore 1");
+		bench_die("cannot use lcore 1");
 	if (mg_dp_start(dp) < 0)
-		die("mg_dp_start failed");
+		bench_die("mg_dp_start failed");
 	uint64_t hz = rte_get_tsc_hz();
 	generate(dp, rte_rdtsc() + (uint64_t)(opt.warmup * (double)hz), 0);
 

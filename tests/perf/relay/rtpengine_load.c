@@ -41,6 +41,7 @@
 
 #include <srtp2/srtp.h>
 
+#define BENCH_PROG "rtpengine_load"
 #include "bench_util.h"
 
 #define A_SUITE "AES_CM_128_HMAC_SHA1_80"
@@ -85,46 +86,34 @@ static uint8_t payload[BENCH_PAYLOAD];
 static int sock_a, sock_b, ng_fd;
 static uint64_t g_sent, g_received, g_send_fail, g_wrong, g_auth_fail, g_passthru_key;
 
-static void die(const char *fmt, ...) __attribute__((format(printf, 1, 2), noreturn));
-static void die(const char *fmt, ...)
-{
-	va_list ap;
-	va_start(ap, fmt);
-	fprintf(stderr, "rtpengine_load: ");
-	vfprintf(stderr, fmt, ap);
-	fprintf(stderr, "\n");
-	va_end(ap);
-	exit(2);
-}
-
 static void parse_addr(const char *s, struct sockaddr_in *sa)
 {
 	char host[64];
 	snprintf(host, sizeof(host), "%s", s);
 	char *c = strrchr(host, ':');
 	if (!c)
-		die("address %s: expected ip:port", s);
+		bench_die("address %s: expected ip:port", s);
 	*c = '\0';
 	memset(sa, 0, sizeof(*sa));
 	sa->sin_family = AF_INET;
 	sa->sin_port = htons((uint16_t)atoi(c + 1));
 	if (inet_pton(AF_INET, host, &sa->sin_addr) != 1)
-		die("address %s: bad IPv4", s);
+		bench_die("address %s: bad IPv4", s);
 }
 
 static int udp_socket(const struct sockaddr_in *bind_to)
 {
 	int fd = socket(AF_INET, SOCK_DGRAM | SOCK_NONBLOCK, 0);
 	if (fd < 0)
-		die("socket: %s", strerror(errno));
+		bench_die("socket: %s", strerror(errno));
 	int sz = 32 << 20;
 	if (setsockopt(fd, SOL_SOCKET, SO_RCVBUFFORCE, &sz, sizeof(sz)) < 0)
 		setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &sz, sizeof(sz));
 	if (setsockopt(fd, SOL_SOCKET, SO_SNDBUFFORCE, &sz, sizeof(sz)) < 0)
 		setsockopt(fd, SOL_SOCKET, SO_SNDBUF, &sz, sizeof(sz));
 	if (bind_to && bind(fd, (const struct sockaddr *)bind_to, sizeof(*bind_to)) < 0)
-		die("bind %s:%u: %s", inet_ntoa(bind_to->sin_addr), ntohs(bind_to->sin_port),
-		    strerror(errno));
+		bench_die("bind %s:%u: %s", inet_ntoa(bind_to->sin_addr), ntohs(bind_to->sin_port),
+			  strerror(errno));
 	return fd;
 }
 
@@ -133,7 +122,7 @@ static size_t ng_rpc(const char *req, size_t len, char *resp, size_t cap)
 {
 	for (int attempt = 0; attempt < 5; attempt++) {
 		if (send(ng_fd, req, len, 0) < 0)
-			die("ng send: %s", strerror(errno));
+			bench_die("ng send: %s", strerror(errno));
 		struct pollfd p = {.fd = ng_fd, .events = POLLIN};
 		while (poll(&p, 1, 2000) > 0) {
 			ssize_t n = recv(ng_fd, resp, cap - 1, 0);
@@ -148,7 +137,7 @@ static size_t ng_rpc(const char *req, size_t len, char *resp, size_t cap)
 			/* a late answer to an earlier cookie: keep waiting */
 		}
 	}
-	die("no ng answer from %s (is rtpengine running?)", opt.ng);
+	bench_die("no ng answer from %s (is rtpengine running?)", opt.ng);
 }
 
 /* A libsrtp2 session for one stream: suite by a=crypto name, key||salt, direction. */
@@ -166,7 +155,7 @@ static srtp_t srtp_session(const char *suite, const uint8_t *key_salt, bool inbo
 	pol.window_size = 128;
 	srtp_t s;
 	if (srtp_create(&s, &pol) != srtp_err_status_ok)
-		die("srtp_create failed");
+		bench_die("srtp_create failed");
 	return s;
 }
 
@@ -186,7 +175,7 @@ static void setup_call(unsigned c, const struct sockaddr_in *a, const struct soc
 	inet_ntop(AF_INET, &a->sin_addr, ip, sizeof(ip));
 	if (opt.srtp) {
 		if (getrandom(ka, KS_LEN, 0) != KS_LEN || getrandom(kb, KS_LEN, 0) != KS_LEN)
-			die("getrandom failed");
+			bench_die("getrandom failed");
 		bench_sdp_srtp(sdp, sizeof(sdp), c, ip, ntohs(a->sin_port), 1, A_SUITE, ka, KS_LEN);
 	} else {
 		bench_sdp(sdp, sizeof(sdp), c, ip, ntohs(a->sin_port));
@@ -196,7 +185,7 @@ static void setup_call(unsigned c, const struct sockaddr_in *a, const struct soc
 			       "from-tag", ftag, "sdp", sdp, NULL);
 	size_t r = ng_rpc(req, n, resp, sizeof(resp));
 	if (ng_answer_media(resp, r, addr, sizeof(addr), &port, why, sizeof(why)) < 0)
-		die("offer %u: %s", c, why);
+		bench_die("offer %u: %s", c, why);
 	struct stream *sa = &streams[2 * c], *sb = &streams[2 * c + 1];
 	/* B sends to the port in the rewritten offer, at the address it names */
 	sb->dst.sin_family = AF_INET;
@@ -206,12 +195,12 @@ static void setup_call(unsigned c, const struct sockaddr_in *a, const struct soc
 	if (opt.srtp) {
 		if (ng_sdp_crypto(resp, r, B_SUITE, 0, &tag, k_rb, sizeof(k_rb), &kl) < 0 ||
 		    kl != KS_LEN)
-			die("offer %u: rtpengine offered B no usable %s line", c, B_SUITE);
+			bench_die("offer %u: rtpengine offered B no usable %s line", c, B_SUITE);
 		if (ng_sdp_crypto(resp, r, A_SUITE, 0, &tag1, k_pass, sizeof(k_pass), &kl) == 0 &&
 		    kl == KS_LEN && !memcmp(k_pass, ka, KS_LEN))
 			g_passthru_key++; /* A's key offered to B as is (see the top) */
 		if (!memcmp(k_rb, ka, KS_LEN))
-			die("offer %u: rtpengine's %s key is A's", c, B_SUITE);
+			bench_die("offer %u: rtpengine's %s key is A's", c, B_SUITE);
 	}
 
 	inet_ntop(AF_INET, &b->sin_addr, ip, sizeof(ip));
@@ -225,7 +214,7 @@ static void setup_call(unsigned c, const struct sockaddr_in *a, const struct soc
 			"from-tag", ftag, "sdp", sdp, "to-tag", ttag, NULL);
 	r = ng_rpc(req, n, resp, sizeof(resp));
 	if (ng_answer_media(resp, r, addr, sizeof(addr), &port, why, sizeof(why)) < 0)
-		die("answer %u: %s", c, why);
+		bench_die("answer %u: %s", c, why);
 	sa->dst.sin_family = AF_INET;
 	sa->dst.sin_port = htons(port);
 	if (inet_pton(AF_INET, addr, &sa->dst.sin_addr) != 1)
@@ -238,10 +227,10 @@ static void setup_call(unsigned c, const struct sockaddr_in *a, const struct soc
 	if (opt.srtp) {
 		if (ng_sdp_crypto(resp, r, A_SUITE, 1, &tag1, k_ra, sizeof(k_ra), &kl) < 0 ||
 		    kl != KS_LEN)
-			die("answer %u: rtpengine answered A without a %s line for tag 1", c,
-			    A_SUITE);
+			bench_die("answer %u: rtpengine answered A without a %s line for tag 1", c,
+				  A_SUITE);
 		if (!memcmp(k_ra, kb, KS_LEN) || !memcmp(k_ra, ka, KS_LEN))
-			die("answer %u: rtpengine did not give A a key of its own", c);
+			bench_die("answer %u: rtpengine did not give A a key of its own", c);
 		sa->tx = srtp_session(A_SUITE, ka, false);  /* A -> rtpengine */
 		sb->tx = srtp_session(B_SUITE, kb, false);  /* B -> rtpengine */
 		sa->rx = srtp_session(B_SUITE, k_rb, true); /* rtpengine -> B (A's packets) */
@@ -274,27 +263,16 @@ static void stream_init(uint32_t i)
 	uint8_t *h = streams[i].hdr;
 	h[0] = 0x80;
 	h[1] = 0;
-	uint16_t seq = (uint16_t)(i * 7);
-	uint32_t ts = i * 1000, ssrc = BENCH_SSRC_BASE + i;
-	h[2] = (uint8_t)(seq >> 8);
-	h[3] = (uint8_t)seq;
-	for (int k = 0; k < 4; k++) {
-		h[4 + k] = (uint8_t)(ts >> (24 - 8 * k));
-		h[8 + k] = (uint8_t)(ssrc >> (24 - 8 * k));
-	}
+	wr16(h + 2, (uint16_t)(i * 7));
+	wr32(h + 4, i * 1000);
+	wr32(h + 8, BENCH_SSRC_BASE + i);
 }
 
 static inline void stream_advance(struct stream *s)
 {
 	uint8_t *h = s->hdr;
-	uint16_t seq = (uint16_t)(h[2] << 8 | h[3]);
-	uint32_t ts = (uint32_t)h[4] << 24 | (uint32_t)h[5] << 16 | (uint32_t)h[6] << 8 | h[7];
-	seq++;
-	ts += 160;
-	h[2] = (uint8_t)(seq >> 8);
-	h[3] = (uint8_t)seq;
-	for (int k = 0; k < 4; k++)
-		h[4 + k] = (uint8_t)(ts >> (24 - 8 * k));
+	wr16(h + 2, (uint16_t)(rd16(h + 2) + 1));
+	wr32(h + 4, rd32(h + 4) + 160);
 }
 
 /* Per-socket send batch. */
@@ -319,7 +297,7 @@ static void flush(struct batch *b)
 			}
 			if (errno == EINTR)
 				continue;
-			die("sendmmsg: %s", strerror(errno));
+			bench_die("sendmmsg: %s", strerror(errno));
 		}
 		done += (unsigned)r;
 	}
@@ -334,7 +312,7 @@ static void queue_packet(struct batch *b, struct stream *s)
 		memcpy(b->pkt[k], s->hdr, BENCH_RTP_HDR);
 		memcpy(b->pkt[k] + BENCH_RTP_HDR, payload, BENCH_PAYLOAD);
 		if (srtp_protect(s->tx, b->pkt[k], &len) != srtp_err_status_ok)
-			die("srtp_protect failed");
+			bench_die("srtp_protect failed");
 		b->iov[k][0] = (struct iovec){.iov_base = b->pkt[k], .iov_len = (size_t)len};
 	} else {
 		memcpy(b->hdr[k], s->hdr, BENCH_RTP_HDR);
@@ -357,9 +335,7 @@ static struct batch batch_a, batch_b;
 static void send_n(uint64_t n)
 {
 	for (uint64_t i = 0; i < n; i++) {
-		uint32_t idx = order[cursor];
-		if (++cursor == n_streams)
-			cursor = 0;
+		uint32_t idx = bench_next_stream(order, n_streams, &cursor);
 		queue_packet(idx & 1 ? &batch_b : &batch_a, &streams[idx]);
 	}
 	flush(&batch_a);
@@ -431,20 +407,16 @@ static void rtpengine_cpu(uint64_t *run_ns, uint64_t *wait_ns, double *ticks_s)
 	snprintf(path, sizeof(path), "/proc/%d/task", opt.pid);
 	DIR *d = opendir(path);
 	if (!d)
-		die("rtpengine pid %d: %s", opt.pid, strerror(errno));
+		bench_die("rtpengine pid %d: %s", opt.pid, strerror(errno));
 	struct dirent *e;
 	while ((e = readdir(d))) {
 		if (e->d_name[0] == '.')
 			continue;
 		snprintf(path, sizeof(path), "/proc/%d/task/%s/schedstat", opt.pid, e->d_name);
-		FILE *f = fopen(path, "r");
-		uint64_t run = 0, wait = 0;
-		if (f) {
-			if (fscanf(f, "%" SCNu64 " %" SCNu64, &run, &wait) == 2) {
-				*run_ns += run;
-				*wait_ns += wait;
-			}
-			fclose(f);
+		uint64_t run, wait;
+		if (bench_schedstat(path, &run, &wait) == 0) {
+			*run_ns += run;
+			*wait_ns += wait;
 		}
 	}
 	closedir(d);
@@ -563,12 +535,12 @@ int main(int argc, char **argv)
 		CPU_ZERO(&set);
 		CPU_SET(opt.cpu, &set);
 		if (sched_setaffinity(0, sizeof(set), &set) < 0)
-			die("cannot pin to cpu %d: %s", opt.cpu, strerror(errno));
+			bench_die("cannot pin to cpu %d: %s", opt.cpu, strerror(errno));
 	}
 	for (int i = 0; i < BENCH_PAYLOAD; i++)
 		payload[i] = (uint8_t)(0xd5 ^ (i * 37));
 	if (opt.srtp && srtp_init() != srtp_err_status_ok)
-		die("srtp_init failed");
+		bench_die("srtp_init failed");
 
 	struct sockaddr_in ng_addr, a, b;
 	parse_addr(opt.ng, &ng_addr);
@@ -576,7 +548,7 @@ int main(int argc, char **argv)
 	parse_addr(opt.b, &b);
 	ng_fd = socket(AF_INET, SOCK_DGRAM, 0);
 	if (ng_fd < 0 || connect(ng_fd, (struct sockaddr *)&ng_addr, sizeof(ng_addr)) < 0)
-		die("ng socket: %s", strerror(errno));
+		bench_die("ng socket: %s", strerror(errno));
 	sock_a = udp_socket(&a);
 	sock_b = udp_socket(&b);
 	batch_a.fd = sock_a;
@@ -586,22 +558,14 @@ int main(int argc, char **argv)
 	streams = calloc(n_streams, sizeof(*streams));
 	order = malloc(sizeof(*order) * n_streams);
 	if (!streams || !order)
-		die("out of memory");
+		bench_die("out of memory");
 	double t = bench_now();
 	for (unsigned c = 0; c < opt.calls; c++)
 		setup_call(c, &a, &b, &ng_addr);
 	t = bench_now() - t;
-	for (uint32_t i = 0; i < n_streams; i++) {
+	for (uint32_t i = 0; i < n_streams; i++)
 		stream_init(i);
-		order[i] = i;
-	}
-	srand(12345);
-	for (uint32_t i = n_streams - 1; i > 0; i--) {
-		uint32_t j = (uint32_t)(((uint64_t)rand() * (i + 1)) / ((uint64_t)RAND_MAX + 1));
-		uint32_t tmp = order[i];
-		order[i] = order[j];
-		order[j] = tmp;
-	}
+	bench_shuffle(order, n_streams);
 	printf("rtpengine_load: %u calls created through ng (%s) in %.2f s; sending %.0f pps "
 	       "(%.1f pps per stream) from %s and %s, pinned to cpu %d\n",
 	       opt.calls, opt.ng, t, opt.rate, opt.rate / n_streams, opt.a, opt.b, opt.cpu);
