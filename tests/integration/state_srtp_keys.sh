@@ -228,9 +228,27 @@ sleep 1.5
 ok "PIN refused at restore: clear error, SRTP legs drop (srtp_no_key), nothing sent; sealed keys kept in Redis"
 kill "$mg_pid"; wait "$mg_pid" 2>/dev/null || true; mg_pid=""
 
+# 4b. without [keys]: a new SRTP call is stored without its keys, which is logged once
+start_mg nokeys "mg:c:" "" --set keys.state_dir=
+kn=$(key 30)
+for c in nk1 nk2; do
+	"${NG[@]}" offer --call-id=$c --from-tag=a --sdp="$(sdp_srtp 10.91.0.2 4100 1 "$kn")" >"$work/o-$c" || fail "offer $c"
+	t=$(new_sdp "$work/o-$c" | grep -m1 -oP "^a=crypto:\K[0-9]+(?= $suite )")
+	"${NG[@]}" answer --call-id=$c --from-tag=a --to-tag=b --sdp="$(sdp_srtp 10.91.0.3 5100 "$t" "$kb")" >/dev/null || fail "answer $c"
+done
+for i in $(seq 1 30); do "${RC[@]}" exists "mg:c:call:nk2" | grep -q 1 && break; sleep 0.1; done
+"${RC[@]}" --raw get "mg:c:call:nk1" >"$work/nk.bin"
+grep -q "call-id" "$work/nk.bin" || fail "the call without keys was not stored"
+grep -q "sealed" "$work/nk.bin" && fail "a sealed field without keys"
+grep -qF "$kn" "$work/nk.bin" && fail "a key in clear without [keys]"
+[ "$(grep -c "state: no \[keys\] in the profile" "$work/mg-nokeys.log")" = 1 ] ||
+	fail "no [keys] was not logged exactly once"
+kill "$mg_pid"; wait "$mg_pid" 2>/dev/null || true; mg_pid=""
+ok "without [keys]: SRTP calls stored without keys (never in clear), logged once"
+
 # 5. nothing printed or exported holds a key (R5)
 cat "$work"/mg-*.log >>"$work/exported.txt"
-python3 - "$work/exported.txt" "$ka" "$kb" "$k_ma" "$k_mb" <<'PY' || fail "key material printed or exported"
+python3 - "$work/exported.txt" "$ka" "$kb" "$k_ma" "$k_mb" "$kn" <<'PY' || fail "key material printed or exported"
 import base64, sys
 data = open(sys.argv[1], "rb").read()
 assert b"/mediagate/session" in data and b"mediagate_" in data, "exports missing"
