@@ -23,6 +23,9 @@
 #define SEAL_CACHE  8
 #define OPEN_CACHE  32
 #define OBJECT_PATH "session-state"
+/* after a failed data-key generation, fail fast for this long: no token call and no
+ * audit event per snapshot while the token or key is unavailable */
+#define RETRY_AFTER_S 10
 
 struct seal_entry {
 	bool used;
@@ -52,6 +55,8 @@ struct mg_keys_blob {
 	struct open_entry open[OPEN_CACHE];
 	unsigned open_next;
 	struct mg_keys_blob_stats stats;
+	time_t seal_retry_after; /* no new data key is tried before this */
+	int seal_last_error;
 	EVP_CIPHER_CTX *cipher_ctx;
 	const EVP_CIPHER *cipher;
 };
@@ -193,6 +198,8 @@ static int seal_key(struct mg_keys_blob *b, const char *instance, struct seal_en
 			return MG_KEYS_OK;
 		}
 	}
+	if (time(NULL) < b->seal_retry_after)
+		return b->seal_last_error;
 	char key_id[MG_KEYS_ID_MAX], account[MG_KEYS_NAME_MAX];
 	int rc = context_for(b, instance, key_id, account);
 	struct seal_entry *e = &b->seal[b->seal_next++ % SEAL_CACHE];
@@ -209,6 +216,8 @@ static int seal_key(struct mg_keys_blob *b, const char *instance, struct seal_en
 	}
 	if (rc != MG_KEYS_OK) {
 		OPENSSL_cleanse(e, sizeof(*e));
+		b->seal_retry_after = time(NULL) + RETRY_AFTER_S;
+		b->seal_last_error = rc;
 		return rc;
 	}
 	b->stats.data_keys_generated++;

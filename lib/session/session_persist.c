@@ -112,6 +112,10 @@ static bool write_call(struct mg_sessions *s, struct mg_state *st, struct mg_cal
 	}
 	char *sealed = mg_call_seal_secrets(s, c, secrets, sn);
 	explicit_bzero(secrets, written);
+	if (!sealed && sn > 0 && mg_sessions_keys(s)->have_sealer && c->state_hash != 0)
+		/* sealing failed (token or key unavailable): the snapshot already in Redis keeps
+		 * the keys; replacing it by one without them would lose them. Retried. */
+		return false;
 	bool have_sealed = sealed != NULL;
 	if (sealed) {
 		n = mg_call_encode_sealed(c, sealed, blob, sizeof(blob));

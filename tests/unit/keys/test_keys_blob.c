@@ -137,13 +137,38 @@ int main(int argc, char **argv)
 	char *out = NULL;
 	CHECK(mg_keys_blob_seal(b, "inst-a", "f", "x", 1, &out) == MG_KEYS_ERR_DISABLED && !out,
 	      "disabled key: seal refused");
+	uint64_t before_retry = mg_keys_token_calls(k);
+	for (int i = 0; i < 100; i++)
+		CHECK(mg_keys_blob_seal(b, "inst-a", "f", "x", 1, &out) == MG_KEYS_ERR_DISABLED,
+		      "refused again");
+	CHECK(mg_keys_token_calls(k) == before_retry,
+	      "refusals inside the retry delay make no token call");
 	CHECK(mg_keys_blob_open(b, "inst-a", "session-keys|call-0", sealed[0], strlen(sealed[0]),
 				&plain, &len) == MG_KEYS_ERR_DISABLED &&
 		  !plain,
 	      "disabled key: open refused");
 	mg_keys_blob_stats(b, &st);
-	CHECK(st.last_token_result == MG_KEYS_ERR_DISABLED && st.seal_failed == 1,
-	      "last token result reported");
+	CHECK(st.last_token_result == MG_KEYS_ERR_DISABLED && st.seal_failed == 101,
+	      "last token result reported, failures counted (%llu)",
+	      (unsigned long long)st.seal_failed);
+	/* the data-key events are in the audit log, which still verifies */
+	char path[700], line[2048];
+	snprintf(path, sizeof(path), "%s/audit.log", state_dir);
+	FILE *f = fopen(path, "r");
+	int gen = 0, dec = 0;
+	while (f && fgets(line, sizeof(line), f)) {
+		gen += strstr(line, "op=key.generate-data-key") &&
+		       strstr(line, "object=session-state");
+		dec += strstr(line, "op=key.decrypt") && strstr(line, "object=session-state");
+	}
+	if (f)
+		fclose(f);
+	CHECK(gen >= 1 && gen <= 3 && dec >= 1 && dec <= 3,
+	      "audit: %d data-key generations, %d unwraps for session state", gen, dec);
+	uint64_t entries = 0;
+	char why[256];
+	CHECK(mg_keys_audit_verify(k, &entries, why, sizeof(why)) == MG_KEYS_OK,
+	      "audit log verifies: %s", why);
 	for (int i = 0; i < N; i++)
 		free(sealed[i]);
 	free(sealed);
