@@ -8,13 +8,16 @@
 #     with ROC 1, which a fresh context would get wrong, and SRTCP, whose index resumes
 #     past the saved one instead of at 1). A wrap during the outage itself is covered by
 #     tests/unit/srtp/test_srtp_state.c.
+#     A re-offer/answer after the restart gets the same keys (SDES state restored).
 #  2. A takeover by a standby with another prefix, the same way.
 #  3. Redis holds no key material in clear: every stored value is grepped for the
 #     base64 keys of the test and their raw and hex bytes.
 #  4. A PIN failure at restore: a clear error in the log, the call comes back without its
 #     keys and its SRTP legs drop (srtp_no_key), nothing reaches the peers (no plaintext);
 #     the sealed keys stay in Redis for a later start with the right PIN.
-#  5. Nothing mediagate printed or exported (logs, telemetry, Prometheus) holds the keys.
+#  4b. Without [keys] an SRTP call is stored without keys (never in clear), logged once.
+#  5. Nothing mediagate printed or exported (logs, telemetry, Prometheus) holds the keys;
+#     /mediagate/keys and its Prometheus figures are checked on the way.
 set -euo pipefail
 root=${MG_ROOT:-$(cd "$(dirname "$0")/../.." && pwd)}
 source "$root/scripts/lib/mgtest.sh"
@@ -122,6 +125,13 @@ for side in ("offerer", "answerer"):
 print("after the restart:", {s: (after[s]["rtp_in_packets"], after[s]["rtp_out_packets"]) for s in after if s in ("offerer", "answerer")})
 PY
 ok "kill -9 + restart: SRTP media resumed both ways, no SRTP drop on mediagate's side"
+# a re-INVITE after the restart: the restored SDES state gives the same keys again and
+# keeps the contexts (the peers' streams below carry on through it)
+"${NG[@]}" offer --call-id=sk --from-tag=a --sdp="$(sdp_srtp 10.91.0.2 4000 1 "$ka")" >"$work/o2" || fail "re-offer"
+[ "$(crypto_key "$work/o2" "$tag")" = "$k_mb" ] || fail "the re-offer after the restart changed mediagate's key towards B"
+"${NG[@]}" answer --call-id=sk --from-tag=a --to-tag=b --sdp="$(sdp_srtp 10.91.0.3 5000 "$tag" "$kb")" >"$work/a2" || fail "re-answer"
+[ "$(crypto_key "$work/a2" 1)" = "$k_ma" ] || fail "the re-answer after the restart changed mediagate's key towards A"
+ok "re-offer/answer after the restart: the same keys both ways (SDES state restored)"
 tel_of second /mediagate/keys >"$work/k1.json"
 ip netns exec "${id}core" curl -s "http://127.0.0.1:$promport/metrics" >"$work/prom1.txt"
 python3 - "$work/k1.json" "$work/prom1.txt" <<'PY' || fail "/mediagate/keys"
