@@ -27,6 +27,7 @@
 #include "mg_version.h"
 #include "ng.h"
 #include "profile.h"
+#include "recorder.h"
 #include "state_keys.h"
 #include "session.h"
 #include "state.h"
@@ -286,13 +287,47 @@ int main(int argc, char **argv)
 		}
 	}
 
+	/* Recording ([recording]): rings per worker, ship on lcores.ship or, with ship = none,
+	 * on this thread between its other work. */
+	struct mg_recorder *recorder = NULL;
+	if (profile.rec_enable) {
+		/* Like the keys: recording that cannot start is reported, media still runs. */
+		recorder = mg_recorder_create(&profile, keys, sessions, err, sizeof(err));
+		if (recorder && mg_recorder_attach(recorder, dp) < 0)
+			snprintf(err, sizeof(err), "cannot attach the worker rings");
+		else if (recorder && profile.ship_lcore >= 0 &&
+			 rte_eal_remote_launch(mg_recorder_ship_main, recorder,
+					       (unsigned)profile.ship_lcore) != 0)
+			snprintf(err, sizeof(err), "cannot launch the ship on lcore %d",
+				 profile.ship_lcore);
+		else if (recorder)
+			err[0] = '\0';
+		if (!recorder || err[0]) {
+			logmsg("recording: off: %s", err);
+			mg_recorder_destroy(recorder);
+			recorder = NULL;
+		}
+		if (recorder)
+			mg_ng_set_recorder(ng, recorder);
+	}
+	if (recorder) {
+		if (profile.ship_lcore >= 0)
+			logmsg("recording: on, ring %u records per worker, ship on lcore %d",
+			       profile.rec_ring_size, profile.ship_lcore);
+		else
+			logmsg("recording: on, ring %u records per worker, ship on the control "
+			       "lcore (lcores.ship = none)",
+			       profile.rec_ring_size);
+	}
+
 	struct mg_telemetry_ctx tctx = {.state = state,
 					.dp = dp,
 					.sessions = sessions,
 					.ng = ng,
 					.profile_name = profile.name,
 					.keys = keys,
-					.keys_report = mg_app_keys_report};
+					.keys_report = mg_app_keys_report,
+					.recorder = recorder};
 	if (mg_telemetry_register(&tctx) < 0)
 		logmsg("warning: telemetry commands could not be registered");
 	if (profile.telemetry)
@@ -346,6 +381,8 @@ int main(int argc, char **argv)
 		}
 		while (mg_dp_control_poll(dp))
 			;
+		if (recorder)
+			mg_recorder_control_poll(recorder);
 		/* SRTP contexts of restored calls, a batch per turn (~10 ms of work; two leg
 		 * updates per call stay well inside the workers' command rings) */
 		mg_sessions_restore_pending(sessions, 500);
@@ -369,6 +406,12 @@ int main(int argc, char **argv)
 	logmsg("stopping");
 	mg_prometheus_stop();
 	mg_dp_stop(dp);
+	if (recorder) { /* open recordings are sealed, marked partial and committed */
+		mg_recorder_ship_stop(recorder);
+		if (profile.ship_lcore >= 0)
+			rte_eal_wait_lcore((unsigned)profile.ship_lcore);
+		mg_recorder_destroy(recorder);
+	}
 	mg_ng_destroy(ng);
 	if (state) {
 		mg_sessions_persist(sessions, state, true);

@@ -425,6 +425,7 @@ void mg_dp_srtp_ctx_free(mg_srtp_ctx *ctx)
 
 void mg_dp_leg_release(struct mg_dataplane *dp, struct mg_leg *leg)
 {
+	mg_conf_forget_leg(dp, leg);
 	if (!leg->published) {
 		if (leg->peer && leg->peer->peer == leg)
 			leg->peer->peer = NULL;
@@ -661,6 +662,8 @@ unsigned mg_dp_control_poll(struct mg_dataplane *dp)
 		uintptr_t v = (uintptr_t)objs[i];
 		if (v & MG_RETIRED_CTX_TAG)
 			mg_dp_srtp_ctx_free((mg_srtp_ctx *)(v & ~(uintptr_t)MG_RETIRED_CTX_TAG));
+		else if (v & MG_RETIRED_CONF_TAG)
+			mg_conf_free((struct mg_conf *)(v & ~(uintptr_t)MG_RETIRED_CONF_TAG));
 		else
 			reclaim(dp, objs[i]);
 	}

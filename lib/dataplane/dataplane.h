@@ -22,6 +22,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include "mix.h"
 #include "net.h"
 #include "profile.h"
 #include "rtp.h"
@@ -45,6 +46,9 @@ enum mg_leg_drop {
 	/* what we would send to this leg's remote could not be protected: never sent */
 	MG_LEG_DROP_SRTP_NO_KEY,  /* the leg is SRTP but has no key for that direction */
 	MG_LEG_DROP_SRTP_PROTECT, /* protect failed (no room, key exhausted) */
+	/* conferences (worker_mix.c) */
+	MG_LEG_DROP_CONFERENCE, /* its relay partner is in a conference and it is not */
+	MG_LEG_DROP_NO_MBUF,	/* mixer output: no mbuf free */
 	MG_LEG_DROP_COUNT
 };
 const char *mg_leg_drop_name(enum mg_leg_drop d);
@@ -86,6 +90,13 @@ struct mg_leg_cfg {
 	/* restore latched addresses saved before a restart (set once, at publication) */
 	bool restore_latch;
 	struct mg_latch saved_rtp_latch, saved_rtcp_latch;
+	/* recording (lib/recorder): when rec is set, the worker forks the decrypted G.711
+	 * payload of what this leg's remote sends into its recording ring */
+	bool rec;
+	uint8_t rec_leg;	 /* source index within the contact's recording, 0..7 */
+	uint8_t rec_channel;	 /* enum mg_rec_channel: 0 customer, 1 agent */
+	uint32_t rec_contact;	 /* contact slot of the recording */
+	uint32_t rec_generation; /* slot generation: records of an older recording are stale */
 };
 
 struct mg_leg {
@@ -102,6 +113,16 @@ struct mg_leg {
 	/* control-owned */
 	void *owner; /* the session object that holds this leg */
 	bool published;
+	/* conferences (worker_mix.c). Worker-owned: */
+	struct mg_conf *conf;	   /* the conference its media goes to, or NULL */
+	struct mg_leg *relay_peer; /* the leg it relays with when neither is in a conference */
+	bool relay_init;	   /* relay_peer has been taken over from peer */
+	int8_t conf_slot;	   /* its participant id in conf's mixer */
+	/* control-owned: the conference it has been sent to, or NULL; its relay partner as
+	 * last sent (valid once relay_ctl_init) */
+	struct mg_conf *conf_ctl;
+	struct mg_leg *relay_ctl;
+	bool relay_ctl_init;
 };
 
 /* Worker-level counters (one set per worker). */
@@ -120,6 +141,17 @@ struct mg_worker_stats {
 	uint64_t commands;	    /* control commands applied */
 	uint64_t loops, busy_loops; /* poll iterations, those that found work */
 	uint64_t busy_cycles, total_cycles;
+	uint64_t rec_not_g711; /* packets of recorded legs not forked: not PCMU/PCMA */
+	/* conferences (worker_mix.c) */
+	uint64_t conf_rounds;		/* 20 ms ticks of all its conferences */
+	uint64_t conf_tick_overruns;	/* rounds that started a period or more late */
+	uint64_t conf_ticks;		/* conference ticks (one per conference per round) */
+	uint64_t conf_packets_out;	/* mixed audio packets sent */
+	uint64_t conf_events_out;	/* forwarded telephone-event packets sent */
+	uint64_t conf_pushed;		/* RTP packets handed to a mixer */
+	uint64_t conf_join_failed;	/* joins the mixer refused (full or bad configuration) */
+	uint64_t conf_round_cycles;	/* TSC cycles spent in tick rounds */
+	uint64_t conf_round_max_cycles; /* longest round */
 };
 
 /* Control-lcore counters for the slow path. */
@@ -228,5 +260,54 @@ void mg_dp_control_stats(const struct mg_dataplane *dp, struct mg_control_stats 
 unsigned mg_dp_legs_in_use(const struct mg_dataplane *dp);
 unsigned mg_dp_ports_free(const struct mg_dataplane *dp, unsigned iface);
 const struct mg_profile *mg_dp_profile(const struct mg_dataplane *dp);
+
+/* --- recording (worker_rec.c) --- */
+struct mg_rec_hub;
+/* Gives every worker its fork handle on the hub (ring i for worker i); before mg_dp_start.
+ * The hub needs at least one ring per worker. Returns 0 or -1. */
+int mg_dp_attach_recording(struct mg_dataplane *dp, struct mg_rec_hub *hub);
+/* --- conferences (lib/dataplane/worker_mix.c, docs/mixing.md) ---
+ * A conference is a lib/mix mixer owned by one worker. The control lcore creates it,
+ * and sends joins, leaves, state changes and its release through the worker's command
+ * ring; the worker ticks it every 20 ms. A leg in a conference hands what it receives
+ * (after SRTP unprotect) to the mixer instead of relaying it, and receives the mix of
+ * the others (protected with its own SRTP context when it is an SRTP leg). Every leg
+ * of a conference must be owned by the conference's worker.
+ * All calls: control lcore only. Creating and releasing change the list that
+ * mg_dp_conf_first/next walk: callers serialise that with readers (the sessions lock). */
+struct mg_conf;
+#define MG_CONF_NAME_MAX 64
+/* NULL when out of memory or the worker does not exist. */
+struct mg_conf *mg_dp_conf_create(struct mg_dataplane *dp, unsigned worker, const char *name);
+struct mg_conf *mg_dp_conf_find(struct mg_dataplane *dp, const char *name);
+/* Adds a published leg of the conference's worker. 0, or -1 (full, other worker, already in
+ * a conference, bad cfg). */
+int mg_dp_conf_join(struct mg_dataplane *dp, struct mg_conf *conf, struct mg_leg *leg,
+		    const struct mg_mix_participant_cfg *pcfg);
+/* Takes the leg out of its conference: it relays again with its relay partner (if that
+ * one is not in a conference). 0 or -1 when it is in none. */
+int mg_dp_conf_leave(struct mg_dataplane *dp, struct mg_leg *leg);
+int mg_dp_conf_set_state(struct mg_dataplane *dp, struct mg_leg *leg, bool muted, bool on_hold);
+/* Makes two legs of one worker relay to each other (their former relay partners are left
+ * without a destination). Neither may be in a conference. 0 or -1. */
+int mg_dp_relay_connect(struct mg_dataplane *dp, struct mg_leg *a, struct mg_leg *b);
+/* Every remaining participant leaves; the memory goes once the worker lets go of it. */
+void mg_dp_conf_release(struct mg_dataplane *dp, struct mg_conf *conf);
+/* Introspection (under the caller's lock). */
+struct mg_conf *mg_dp_conf_first(struct mg_dataplane *dp);
+struct mg_conf *mg_dp_conf_next(struct mg_conf *conf);
+const char *mg_dp_conf_name(const struct mg_conf *conf);
+unsigned mg_dp_conf_worker(const struct mg_conf *conf);
+/* Control view: the legs sent to join and not sent to leave, in join order. */
+unsigned mg_dp_conf_legs(const struct mg_conf *conf, struct mg_leg **legs, unsigned max);
+unsigned mg_dp_conf_count(const struct mg_dataplane *dp);
+/* The mixer (its counters may be read from any thread) and, per mixer slot, the RTP port
+ * of the leg in it (0: free slot). */
+const struct mg_mix *mg_dp_conf_mix(const struct mg_conf *conf);
+uint16_t mg_dp_conf_slot_port(const struct mg_conf *conf, unsigned slot);
+/* The leg it relays with when neither is in a conference (control view), or NULL. */
+struct mg_leg *mg_dp_leg_relay_partner(struct mg_leg *leg);
+/* The leg's current mute/hold state as sent by the control lcore. */
+void mg_dp_conf_leg_state(const struct mg_leg *leg, bool *muted, bool *on_hold);
 
 #endif

@@ -30,12 +30,28 @@ static inline struct mg_mbuf_meta *mg_meta(struct rte_mbuf *m)
 	return (struct mg_mbuf_meta *)rte_mbuf_to_priv(m);
 }
 
-enum mg_cmd_op { MG_CMD_PUBLISH = 1, MG_CMD_UPDATE, MG_CMD_RELEASE };
+enum mg_cmd_op {
+	MG_CMD_PUBLISH = 1,
+	MG_CMD_UPDATE,
+	MG_CMD_RELEASE,
+	/* conferences (worker_mix.c) */
+	MG_CMD_CONF_ADD,    /* conf: start ticking it */
+	MG_CMD_CONF_JOIN,   /* leg joins conf with pcfg */
+	MG_CMD_CONF_LEAVE,  /* leg leaves its conference */
+	MG_CMD_CONF_STATE,  /* leg: muted, on_hold */
+	MG_CMD_CONF_RELAY,  /* leg and other relay to each other */
+	MG_CMD_CONF_REMOVE, /* conf: stop ticking it, hand it back */
+};
 
 struct mg_cmd {
 	uint8_t op;
 	struct mg_leg *leg;
 	struct mg_leg_cfg cfg;
+	/* conference commands */
+	struct mg_conf *conf;
+	struct mg_leg *other;
+	struct mg_mix_participant_cfg pcfg;
+	bool muted, on_hold;
 };
 
 struct mg_iface {
@@ -76,6 +92,12 @@ struct mg_worker {
 	mg_srtp_engine *srtp;
 	unsigned legs; /* control-side count, for placement */
 	volatile int stop;
+	struct mg_rec_fork *rec_fork; /* this worker's recording ring; NULL = recording off */
+	/* conferences (worker_mix.c), worker-owned */
+	struct mg_conf *conf_head;   /* the conferences it ticks */
+	struct mg_conf *conf_events; /* conferences with telephone-events to send */
+	uint64_t conf_next_tsc;	     /* next 20 ms deadline */
+	uint64_t conf_period;	     /* 20 ms in TSC cycles */
 } __rte_cache_aligned;
 
 struct mg_dataplane {
@@ -110,6 +132,9 @@ struct mg_dataplane {
 	void (*slow_udp)(void *arg, const struct mg_dp_slow_udp *pkt);
 	unsigned (*slow_tick)(void *arg);
 	void *slow_arg;
+	/* conferences (control-owned list) */
+	struct mg_conf *confs;
+	unsigned n_confs;
 };
 
 /* neighbor.c */
@@ -119,10 +144,38 @@ void mg_neigh_set(struct mg_dataplane *dp, unsigned iface, uint32_t ip, const st
 int mg_neigh_lookup(const struct mg_dataplane *dp, unsigned iface, uint32_t ip, struct mg_mac *mac);
 uint32_t mg_next_hop(const struct mg_iface *ifc, uint32_t ip);
 
-/* Objects on the return ring: a leg, or an SRTP context with bit 0 set. */
-#define MG_RETIRED_CTX_TAG 1u
+/* Objects on the return ring: a leg, or an SRTP context with bit 0 set, or a
+ * conference with bit 1 set. */
+#define MG_RETIRED_CTX_TAG  1u
+#define MG_RETIRED_CONF_TAG 2u
 
 /* worker.c */
 void mg_worker_apply_commands(struct mg_dataplane *dp, struct mg_worker *w);
+/* Sends one built frame on the worker's tx queue of `iface` (burst-buffered). */
+void mg_worker_tx(struct mg_dataplane *dp, struct mg_worker *w, unsigned iface, struct rte_mbuf *m);
+
+/* worker_mix.c: worker side */
+void mg_worker_conf_command(struct mg_dataplane *dp, struct mg_worker *w, struct mg_cmd *c);
+/* A leg is being released: out of its conference, out of relay partnerships. */
+void mg_worker_conf_leg_released(struct mg_worker *w, struct mg_leg *leg);
+/* An accepted packet on a leg without a relay destination: true when it was consumed
+ * by a conference (pushed into the mixer, RTCP terminated, or dropped because the relay
+ * partner is in a conference); the caller frees the mbuf. */
+bool mg_worker_conf_input(struct mg_worker *w, struct mg_leg *leg, const uint8_t *pkt, uint32_t len,
+			  bool rtcp);
+/* Sends queued telephone-events and, at the 20 ms deadline, ticks every conference.
+ * Returns how many conferences it ticked or sent events for (0: nothing to do). */
+unsigned mg_worker_conf_poll(struct mg_dataplane *dp, struct mg_worker *w);
+/* worker_mix.c: control side */
+void mg_conf_forget_leg(struct mg_dataplane *dp, struct mg_leg *leg);
+void mg_conf_free(struct mg_conf *conf);
+
+/* worker_rec.c: copies an accepted (decrypted) RTP packet of a recorded leg into the
+ * worker's recording ring (staged; flushed once per burst). */
+struct mg_rec_fork;
+void mg_worker_rec_fork(struct mg_worker *w, const struct mg_leg *leg, const uint8_t *rtp,
+			uint32_t len, uint64_t rec_now);
+void mg_worker_rec_flush(struct mg_worker *w);
+uint64_t mg_worker_rec_clock(void);
 
 #endif

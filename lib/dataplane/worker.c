@@ -27,6 +27,8 @@ static const char *const leg_drop_names[MG_LEG_DROP_COUNT] = {
     [MG_LEG_DROP_SRTP_KEY_EXHAUSTED] = "srtp_key_exhausted",
     [MG_LEG_DROP_SRTP_NO_KEY] = "srtp_no_key",
     [MG_LEG_DROP_SRTP_PROTECT] = "srtp_protect_failed",
+    [MG_LEG_DROP_CONFERENCE] = "peer_in_conference",
+    [MG_LEG_DROP_NO_MBUF] = "no_mbuf",
 };
 
 const char *mg_leg_drop_name(enum mg_leg_drop d)
@@ -66,6 +68,11 @@ void mg_worker_apply_commands(struct mg_dataplane *dp, struct mg_worker *w)
 	unsigned n = rte_ring_sc_dequeue_burst(w->cmd_ring, cmds, MG_CMD_BURST, NULL);
 	for (unsigned i = 0; i < n; i++) {
 		struct mg_cmd *c = cmds[i];
+		if (c->op >= MG_CMD_CONF_ADD) { /* conferences: worker_mix.c */
+			mg_worker_conf_command(dp, w, c);
+			rte_mempool_put(dp->cmd_pool, c);
+			continue;
+		}
 		struct mg_leg *leg = c->leg;
 		struct mg_leg **table = w->table[leg->iface];
 		switch (c->op) {
@@ -81,6 +88,7 @@ void mg_worker_apply_commands(struct mg_dataplane *dp, struct mg_worker *w)
 		case MG_CMD_RELEASE:
 			table[leg->rtp_port] = NULL;
 			table[leg->rtcp_port] = NULL;
+			mg_worker_conf_leg_released(w, leg);
 			/* The peer stays on this worker; it must not reach a leg that is
 			 * about to be freed. */
 			if (leg->peer && leg->peer->peer == leg)
@@ -123,6 +131,11 @@ static inline void tx_enqueue(struct mg_dataplane *dp, struct mg_worker *w, unsi
 		w->stats.tx_pkts += sent;
 		tb->n = 0;
 	}
+}
+
+void mg_worker_tx(struct mg_dataplane *dp, struct mg_worker *w, unsigned iface, struct rte_mbuf *m)
+{
+	tx_enqueue(dp, w, iface, m);
 }
 
 static inline void tx_flush(struct mg_dataplane *dp, struct mg_worker *w)
@@ -476,11 +489,25 @@ static void relay_burst(struct mg_dataplane *dp, struct mg_worker *w, struct rte
 	/* accepted packets: straight out, or into the protect bursts */
 	unsigned out_rtp[MG_MAX_BURST], out_rtcp[MG_MAX_BURST];
 	unsigned o_rtp = 0, o_rtcp = 0;
+	uint64_t rec_now = 0; /* recording clock, read once per burst when needed */
+	bool rec_any = false;
 	for (unsigned k = 0; k < n_plain; k++) {
 		struct in_flight *f = &fl[plain[k]];
 		if (!stage_accept(f, now))
 			continue;
+		if (unlikely(f->leg->cfg.rec) && !f->rtcp) {
+			if (!rec_any)
+				rec_now = mg_worker_rec_clock();
+			rec_any = true;
+			mg_worker_rec_fork(w, f->leg, f->payload, f->len, rec_now);
+		}
 		struct mg_leg *peer = f->leg->peer;
+		/* Conference legs have no relay peer: their media goes to the mixer. */
+		if (unlikely(!peer) &&
+		    mg_worker_conf_input(w, f->leg, f->payload, f->len, f->rtcp)) {
+			drop(f->m);
+			continue;
+		}
 		if (peer && peer->cfg.srtp) {
 			if (f->rtcp)
 				out_rtcp[o_rtcp++] = plain[k];
@@ -496,6 +523,8 @@ static void relay_burst(struct mg_dataplane *dp, struct mg_worker *w, struct rte
 		stage_send(dp, w, &fl[out_rtp[k]]);
 	for (unsigned k = 0; k < o_rtcp; k++)
 		stage_send(dp, w, &fl[out_rtcp[k]]);
+	if (rec_any)
+		mg_worker_rec_flush(w);
 }
 
 static bool is_local_ip(uint32_t ip, void *arg)
@@ -593,6 +622,7 @@ int mg_dp_worker_main(void *arg)
 		}
 		w->stats.dispatched_in += n;
 		work += n;
+		work += mg_worker_conf_poll(dp, w); /* a tick round is busy time */
 		tx_flush(dp, w);
 		mg_worker_apply_commands(dp, w);
 		uint64_t end = rte_rdtsc();

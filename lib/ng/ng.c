@@ -15,6 +15,8 @@
 #include <unistd.h>
 
 #include "bencode.h"
+#include "ng_conf.h"
+#include "ng_rec.h"
 #include "sdes.h"
 #include "ng_webrtc.h"
 #include "sdp.h"
@@ -27,10 +29,15 @@
 #define NG_CACHE_SECONDS 30
 #define NG_LIST_DEFAULT	 32
 
+/* clang-format off */
 static const char *const cmd_names[MG_NG_CMD_COUNT] = {
     "ping",	   "offer",	    "answer",	       "delete",	 "query",   "list",
-    "block media", "unblock media", "start recording", "stop recording", "unknown",
+    "block media", "unblock media", "start recording", "stop recording",
+    /* conferences and transfers: ng_conf.c */
+    "join conference", "leave conference", "conference hold", "conference unhold",
+    "conference mute", "conference unmute", "connect", "unknown",
 };
+/* clang-format on */
 
 const char *mg_ng_cmd_name(enum mg_ng_cmd c)
 {
@@ -59,7 +66,8 @@ struct mg_ng {
 	struct mg_sdp sdp;
 	char sdp_out[MG_SDP_MAX_SIZE * 2];
 	char in[NG_MAX_DATAGRAM + 1], out[NG_MAX_DATAGRAM];
-	struct mg_webrtc *webrtc; /* ICE-lite + DTLS-SRTP legs (ng_webrtc.c); NULL: refused */
+	struct mg_webrtc *webrtc;     /* ICE-lite + DTLS-SRTP legs (ng_webrtc.c); NULL: refused */
+	struct mg_recorder *recorder; /* NULL: recording off */
 	uint32_t source_ip; /* of the request being handled (host order; 0 = not a socket) */
 };
 
@@ -784,6 +792,7 @@ static void handle_offer_answer(struct mg_ng *ng, const struct mg_bencode_node *
 		snprintf(c->instance, sizeof(c->instance), "%s", o.instance);
 	if (o.role[0])
 		snprintf(c->role[src], sizeof(c->role[src]), "%s", o.role);
+	mg_ng_conf_place(ng->sessions, c);
 	if (apply_pii(ng, c, &o) < 0) {
 		error_answer(ng, out, "out of memory");
 		return;
@@ -806,6 +815,7 @@ static void handle_offer_answer(struct mg_ng *ng, const struct mg_bencode_node *
 			continue;
 		}
 		m->rejected = false;
+		mg_ng_conf_note_sdp(sdp, i, m, src, answer);
 		if (mg_call_media_ensure(ng->sessions, c, i) < 0) {
 			error_answer(ng, out, "no free media ports");
 			if (created)
@@ -921,9 +931,16 @@ static void handle_offer_answer(struct mg_ng *ng, const struct mg_bencode_node *
 		error_answer(ng, out, "rewritten SDP too large");
 		return;
 	}
+	/* Recording: the call's roles join its contact's policy; contact-center keys apply to
+	 * the side whose SDP this is. The SDP is done either way: a refused key is a warning. */
+	char rec_err[160] = "";
+	if (ng->recorder)
+		mg_ng_rec_keys(ng->recorder, c, src, &ng->doc, root, rec_err, sizeof(rec_err));
 	begin_ok(out);
 	mg_ben_str(out, "sdp");
 	mg_ben_strn(out, ng->sdp_out, sdp_len);
+	if (rec_err[0])
+		mg_ben_kv_str(out, "warning", rec_err);
 	mg_ben_end(out);
 }
 
@@ -1160,7 +1177,7 @@ static void handle_query(struct mg_ng *ng, const struct mg_bencode_node *root, b
 	struct mg_call *c = call_for(ng, root, out);
 	if (!c)
 		return;
-	bool pii = !delete &&wants_pii(ng, root);
+	bool pii = wants_pii(ng, root) && !delete;
 	if (pii && !pii_allowed(ng)) {
 		error_answer(ng, out, "personal data is not available to this address");
 		return;
@@ -1170,8 +1187,14 @@ static void handle_query(struct mg_ng *ng, const struct mg_bencode_node *root, b
 	if (pii && c->pii)
 		put_pii(out, c);
 	mg_ben_end(out);
-	if (delete)
+	if (delete) {
+		char contact[MG_EXT_MAX];
+		snprintf(contact, sizeof(contact), "%s", c->contact_id);
 		mg_call_delete(ng->sessions, c);
+		mg_ng_conf_tidy(ng->sessions);
+		if (ng->recorder) /* an agent's call ending stops the recording now */
+			mg_recorder_call_deleted(ng->recorder, contact);
+	}
 }
 
 static void handle_list(struct mg_ng *ng, const struct mg_bencode_node *root,
@@ -1222,10 +1245,43 @@ static void handle_block(struct mg_ng *ng, const struct mg_bencode_node *root, b
 			cfg.block_media = block;
 			mg_call_configure(ng->sessions, c, i, s, &cfg);
 		}
+		if (ng->recorder) /* an agent who mutes is not recorded while muted */
+			mg_ng_rec_block(ng->recorder, c, s, block);
 	}
 	c->last_signal = time(NULL);
 	begin_ok(out);
 	mg_ben_end(out);
+}
+
+static void handle_recording(struct mg_ng *ng, const struct mg_bencode_node *root, bool start,
+			     struct mg_bencode_out *out)
+{
+	char err[160] = "", tag[MG_TAG_MAX] = "";
+	if (!ng->recorder) {
+		error_answer(ng, out, "recording is off (profile [recording] enable = on)");
+		return;
+	}
+	struct mg_call *c = call_for(ng, root, out);
+	if (!c)
+		return;
+	mg_bencode_str_copy(mg_bencode_dict_get(&ng->doc, root, "from-tag"), tag, sizeof(tag));
+	int side = tag[0] ? mg_call_side_of(c, tag) : -1;
+	if (tag[0] && side < 0) {
+		error_answer(ng, out, "from-tag '%s' is not part of the call", tag);
+		return;
+	}
+	if (mg_ng_rec_command(ng->recorder, c, side, start, &ng->doc, root, err, sizeof(err)) < 0) {
+		error_answer(ng, out, "%s", err[0] ? err : "recording failed");
+		return;
+	}
+	c->last_signal = time(NULL);
+	begin_ok(out);
+	mg_ben_end(out);
+}
+
+void mg_ng_set_recorder(struct mg_ng *ng, struct mg_recorder *r)
+{
+	ng->recorder = r;
 }
 
 static enum mg_ng_cmd command_of(const struct mg_bencode_node *n)
@@ -1316,8 +1372,21 @@ size_t mg_ng_handle(struct mg_ng *ng, const char *req, size_t len, char *out, si
 			break;
 		case MG_NG_START_RECORDING:
 		case MG_NG_STOP_RECORDING:
-			error_answer(ng, &o, "recording is not available in this build yet");
+			handle_recording(ng, root, cmd == MG_NG_START_RECORDING, &o);
 			break;
+		case MG_NG_JOIN_CONFERENCE:
+		case MG_NG_LEAVE_CONFERENCE:
+		case MG_NG_CONFERENCE_HOLD:
+		case MG_NG_CONFERENCE_UNHOLD:
+		case MG_NG_CONFERENCE_MUTE:
+		case MG_NG_CONFERENCE_UNMUTE:
+		case MG_NG_CONNECT: {
+			char err[256];
+			if (mg_ng_conf_command(ng->sessions, &ng->doc, root, cmd, &o, err,
+					       sizeof(err)) < 0)
+				error_answer(ng, &o, "%s", err);
+			break;
+		}
 		default:
 			error_answer(ng, &o, "Unrecognized command");
 			break;

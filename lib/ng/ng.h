@@ -1,8 +1,8 @@
 /* rtpengine's "ng" control protocol: bencode dictionaries over UDP, each datagram
  * "<cookie> <bencoded dict>", each answer "<cookie> <bencoded dict>".
  *
- * Commands: ping, offer, answer, delete, query, list, block media, unblock media
- * (and, answered with a clear error until recording lands, start/stop recording).
+ * Commands: ping, offer, answer, delete, query, list, block media, unblock media,
+ * start/stop recording (with a recorder set; otherwise a clear error).
  * Contact-center extensions are extra dictionary keys: docs/ng-protocol.md. */
 #ifndef MG_NG_H
 #define MG_NG_H
@@ -24,6 +24,14 @@ enum mg_ng_cmd {
 	MG_NG_UNBLOCK_MEDIA,
 	MG_NG_START_RECORDING,
 	MG_NG_STOP_RECORDING,
+	/* conferences and transfers (ng_conf.c) */
+	MG_NG_JOIN_CONFERENCE,
+	MG_NG_LEAVE_CONFERENCE,
+	MG_NG_CONFERENCE_HOLD,
+	MG_NG_CONFERENCE_UNHOLD,
+	MG_NG_CONFERENCE_MUTE,
+	MG_NG_CONFERENCE_UNMUTE,
+	MG_NG_CONNECT,
 	MG_NG_UNKNOWN,
 	MG_NG_CMD_COUNT
 };
@@ -55,6 +63,11 @@ int mg_ng_fd(const struct mg_ng *ng);
 
 void mg_ng_get_stats(const struct mg_ng *ng, struct mg_ng_stats *out);
 
+/* Recording (lib/recorder): start/stop recording, mute through block media and the
+ * contact-center keys act on it; NULL (default) answers start/stop recording with an
+ * error. */
+struct mg_recorder;
+void mg_ng_set_recorder(struct mg_ng *ng, struct mg_recorder *r);
 /* ICE-lite/DTLS-SRTP figures (lib/webrtc); -1 when WebRTC is not available. */
 struct mg_webrtc_stats;
 int mg_ng_webrtc_stats(const struct mg_ng *ng, struct mg_webrtc_stats *out);

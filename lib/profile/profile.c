@@ -40,6 +40,10 @@ void mg_profile_defaults(struct mg_profile *p)
 	snprintf(p->keys_principal, sizeof(p->keys_principal), "mediagate");
 	snprintf(p->keys_instance, sizeof(p->keys_instance), "default");
 	p->keys_bucket_key_period = 3600;
+	snprintf(p->rec_alias, sizeof(p->rec_alias), "mediagate");
+	p->rec_ring_size = 16384;
+	p->rec_max_contacts = 1024;
+	p->rec_ship_budget = 4096;
 }
 
 static int parse_uint(const char *v, unsigned long max, unsigned long *out)
@@ -208,6 +212,63 @@ static int set_interface_key(struct mg_interface_cfg *ifc, const char *key, char
 	return 0;
 }
 
+/* [recording] (lib/recorder, docs/recording.md) */
+static int set_recording_key(struct mg_profile *p, const char *key, char *value, int line,
+			     const char *field, struct mg_profile_error *err)
+{
+	unsigned long x;
+	if (!strcmp(key, "enable")) {
+		if (parse_bool(value, &p->rec_enable) < 0)
+			return FIELD_FAIL("expected on or off");
+		return 0;
+	}
+	struct {
+		const char *key;
+		uint32_t *dst;
+		unsigned long min, max;
+		bool pow2;
+	} const nums[] = {
+	    {"max_spool_mb", &p->rec_max_spool_mb, 0, 1u << 24, false},
+	    {"ring_size", &p->rec_ring_size, 4, 1u << 20, true},
+	    {"max_contacts", &p->rec_max_contacts, 1, 1u << 20, false},
+	    {"ship_budget", &p->rec_ship_budget, 1, 1u << 20, false},
+	    {"ship_pause_us", &p->rec_ship_pause_us, 0, 1000000, false},
+	};
+	for (size_t i = 0; i < sizeof(nums) / sizeof(nums[0]); i++) {
+		if (strcmp(key, nums[i].key))
+			continue;
+		if (parse_uint(value, nums[i].max, &x) < 0 || x < nums[i].min ||
+		    (nums[i].pow2 && (x & (x - 1))))
+			return FIELD_FAIL(nums[i].pow2 ? "expected a power of two in range"
+						       : "expected a number in range");
+		*nums[i].dst = (uint32_t)x;
+		return 0;
+	}
+	struct {
+		const char *key;
+		char *dst;
+		size_t cap;
+	} const strs[] = {
+	    {"spool_dir", p->rec_spool_dir, sizeof(p->rec_spool_dir)},
+	    {"index_dir", p->rec_index_dir, sizeof(p->rec_index_dir)},
+	    {"s3_endpoint", p->rec_s3_endpoint, sizeof(p->rec_s3_endpoint)},
+	    {"s3_bucket", p->rec_s3_bucket, sizeof(p->rec_s3_bucket)},
+	    {"s3_region", p->rec_s3_region, sizeof(p->rec_s3_region)},
+	    {"s3_credentials_file", p->rec_s3_credentials_file, sizeof(p->rec_s3_credentials_file)},
+	    {"alias", p->rec_alias, sizeof(p->rec_alias)},
+	    {"prefix", p->rec_prefix, sizeof(p->rec_prefix)},
+	};
+	for (size_t i = 0; i < sizeof(strs) / sizeof(strs[0]); i++) {
+		if (strcmp(key, strs[i].key))
+			continue;
+		if (strlen(value) >= strs[i].cap)
+			return FIELD_FAIL("value too long");
+		snprintf(strs[i].dst, strs[i].cap, "%s", value);
+		return 0;
+	}
+	return fail(err, line, field, "unknown key");
+}
+
 static int set_key(struct mg_profile *p, const char *section, const char *key, char *value,
 		   int line, struct mg_profile_error *err)
 {
@@ -371,6 +432,8 @@ static int set_key(struct mg_profile *p, const char *section, const char *key, c
 			return 0;
 		}
 		return fail(err, line, field, "unknown key");
+	} else if (!strcmp(section, "recording")) {
+		return set_recording_key(p, key, value, line, field, err);
 	} else {
 		return fail(err, line, section, "unknown section");
 	}
@@ -544,5 +607,13 @@ int mg_profile_validate(const struct mg_profile *p, struct mg_profile_error *err
 				     !p->keys_instance[0] || !p->keys_module[0]))
 		return fail(err, 0, "keys",
 			    "token, module, principal and instance must not be empty");
+	if (p->rec_enable && !p->keys_state_dir[0])
+		return fail(err, 0, "recording.enable",
+			    "recordings are sealed with [keys]: set keys.state_dir");
+	if (p->rec_s3_endpoint[0] && (!p->rec_s3_bucket[0] || !p->rec_s3_credentials_file[0]))
+		return fail(err, 0, "recording.s3_endpoint",
+			    "needs recording.s3_bucket and recording.s3_credentials_file");
+	if (!p->rec_alias[0])
+		return fail(err, 0, "recording.alias", "must not be empty");
 	return 0;
 }

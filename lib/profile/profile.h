@@ -81,6 +81,21 @@ struct mg_profile {
 	char keys_principal[64];	 /* who mediagate is in grants and the audit log */
 	char keys_instance[64];		 /* instance of calls whose ng requests name none */
 	uint32_t keys_bucket_key_period; /* seconds; 0 = one token call per data key */
+	/* recording in the data path ([recording], lib/recorder); needs [keys] */
+	bool rec_enable;
+	char rec_spool_dir[256];   /* "" = <keys.state_dir>/spool (mediagate-rec's) */
+	char rec_index_dir[256];   /* "" = <keys.state_dir>/index */
+	uint32_t rec_max_spool_mb; /* spool byte bound; 0 = lib/store default */
+	char rec_s3_endpoint[128]; /* "" = no delivery: recordings stay in the spool */
+	char rec_s3_bucket[64];
+	char rec_s3_region[32];		   /* "" = us-east-1 */
+	char rec_s3_credentials_file[256]; /* line 1 access key id, line 2 secret key */
+	char rec_alias[64];		   /* object key: .../connect/<alias>/CallRecordings/... */
+	char rec_prefix[64];		   /* object key prefix, may be empty */
+	uint32_t rec_ring_size;		   /* records per worker ring (power of two) */
+	uint32_t rec_max_contacts;	   /* recordings open at once */
+	uint32_t rec_ship_budget;	   /* records per ship poll */
+	uint32_t rec_ship_pause_us;	   /* pause between ship polls (tests: slow ship) */
 	/* ng clients that may read personal data (ANI, DNIS, ...) and search by ANI */
 	int n_ng_pii_allow;
 	struct mg_cidr ng_pii_allow[MG_MAX_ALLOW];

@@ -228,7 +228,7 @@ int mg_call_media_ensure_at(struct mg_sessions *s, struct mg_call *c, unsigned i
 	struct mg_media *m = &c->media[i];
 	if (m->leg[0] && m->leg[1])
 		return 0;
-	struct mg_leg *a = mg_dp_leg_alloc_at(s->dp, c->iface[0], -1, port0);
+	struct mg_leg *a = mg_dp_leg_alloc_at(s->dp, c->iface[0], c->place_worker - 1, port0);
 	struct mg_leg *b = a ? mg_dp_leg_alloc_at(s->dp, c->iface[1], a->worker, port1) : NULL;
 	if (!a || !b) {
 		if (a)

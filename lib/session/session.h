@@ -42,6 +42,9 @@ struct mg_media {
 	struct mg_leg_cfg cfg[2];	  /* last configuration sent for each side */
 	struct mg_side_crypto *crypto[2]; /* SDES state, for SRTP sides only */
 	void *webrtc[2]; /* ICE/DTLS state of a WebRTC side (lib/ng/ng_webrtc.c), else NULL */
+	/* conferences (lib/ng/ng_conf.c): each side's G.711 payload type + 1 and
+	 * telephone-event payload type + 1 (0: none), from the SDP */
+	int16_t g711_pt[2], te_pt[2];
 };
 
 struct mg_call {
@@ -70,6 +73,9 @@ struct mg_call {
 	char *restore_secrets;
 	size_t restore_secrets_len;
 	struct mg_call *pending_next, *pending_prev;
+	/* worker + 1 for new legs (set so that the calls of one contact share a worker and
+	 * can be conferenced); 0: least loaded */
+	int16_t place_worker;
 };
 
 /* Personal data of a call (ng `ani`, `dnis`, `external-number`, `contact-attributes`):

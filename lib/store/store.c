@@ -566,8 +566,12 @@ int mg_store_spool_commit(struct mg_store_spool_file *f, bool partial)
 	if (renamed) /* a new .mgenc; a salvage copy's bytes count from now on */
 		spool_adjust(s, f->recovery ? (int64_t)f->bytes : 0, 1);
 	if (rc != MG_STORE_OK) {
-		if (!renamed && unlink(f->part_path) == 0 && !f->recovery)
-			spool_adjust(s, -(int64_t)f->bytes, 0);
+		/* What was sealed stays as a .part beside its .partmeta (disk full, I/O
+		 * error): `mediagate-rec recover` re-seals it marked partial once the spool
+		 * has room. Deleting it here would lose the recording silently. A failed
+		 * salvage copy goes: its orphan is still there for the next try. */
+		if (!renamed && f->recovery)
+			unlink(f->part_path);
 	} else {
 		/* The finished file is durable: the begin-time metadata (and, for a recovery,
 		 * the orphan it replaces) can go. */
@@ -834,7 +838,8 @@ long mg_store_deliver_pass(struct mg_store *s)
 		names[count++] = strndup(e->d_name, n - 5);
 	}
 	closedir(d);
-	qsort(names, count, sizeof(*names), compare_names);
+	if (count) /* qsort(NULL, 0, ...) is undefined */
+		qsort(names, count, sizeof(*names), compare_names);
 	long waiting = 0;
 	int last_error = MG_STORE_OK;
 	bool any_ok = false;

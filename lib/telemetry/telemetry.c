@@ -8,6 +8,7 @@
 
 #include "mg_version.h"
 #include "webrtc.h"
+#include "recorder.h"
 
 static struct mg_telemetry_ctx ctx;
 
@@ -65,6 +66,45 @@ void mg_metrics_worker(const struct mg_worker_stats *s, mg_metric_fn emit, void 
 	emit(arg, "slow_path_drops", s->slow_path_drops, false);
 	emit(arg, "multiseg_drops", s->multiseg_drops, false);
 	emit(arg, "commands", s->commands, false);
+	emit(arg, "rec_not_forked_codec", s->rec_not_g711, false);
+	/* conferences */
+	emit(arg, "conference_rounds", s->conf_rounds, false);
+	emit(arg, "conference_tick_overruns", s->conf_tick_overruns, false);
+	emit(arg, "conference_ticks", s->conf_ticks, false);
+	emit(arg, "conference_packets_out", s->conf_packets_out, false);
+	emit(arg, "conference_events_out", s->conf_events_out, false);
+	emit(arg, "conference_packets_in", s->conf_pushed, false);
+	emit(arg, "conference_join_failed", s->conf_join_failed, false);
+	emit(arg, "conference_round_cycles", s->conf_round_cycles, false);
+}
+
+/* Conference figures summed over the conferences that exist now (under the lock). */
+static void conference_totals(const struct mg_telemetry_ctx *c, mg_metric_fn emit, void *arg)
+{
+	uint64_t confs = 0, parts = 0, late = 0, lost = 0, concealed = 0, depth_max = 0;
+	mg_sessions_lock(c->sessions);
+	for (struct mg_conf *cf = mg_dp_conf_first(c->dp); cf; cf = mg_dp_conf_next(cf)) {
+		const struct mg_mix *mix = mg_dp_conf_mix(cf);
+		confs++;
+		for (unsigned p = 0; p < MG_MIX_MAX_PARTICIPANTS; p++) {
+			const struct mg_mix_pstats *ps = mg_mix_pstats(mix, p);
+			if (!ps)
+				continue;
+			parts++;
+			late += ps->late;
+			lost += ps->lost;
+			concealed += ps->concealed;
+			if (ps->jb_depth > depth_max)
+				depth_max = ps->jb_depth;
+		}
+	}
+	mg_sessions_unlock(c->sessions);
+	emit(arg, "conferences", confs, true);
+	emit(arg, "conference_participants", parts, true);
+	emit(arg, "conference_late_packets_active", late, true);
+	emit(arg, "conference_lost_frames_active", lost, true);
+	emit(arg, "conference_concealed_frames_active", concealed, true);
+	emit(arg, "conference_jitter_buffer_max_frames", depth_max, true);
 }
 
 /* Per-leg drops summed over every call (under the sessions lock). */
@@ -92,6 +132,7 @@ void mg_metrics_totals(const struct mg_telemetry_ctx *c, mg_metric_fn emit, void
 	mg_sessions_unlock(c->sessions);
 	emit(arg, "sessions", sessions, true);
 	emit(arg, "legs", legs, true);
+	conference_totals(c, emit, arg);
 	uint64_t drops[MG_LEG_DROP_COUNT], rtp, rtcp;
 	sum_leg_drops(c, drops, &rtp, &rtcp);
 	/* counters of the calls that exist now: they fall when a call goes */
@@ -181,6 +222,8 @@ void mg_metrics_totals(const struct mg_telemetry_ctx *c, mg_metric_fn emit, void
 		emit(arg, "dtls_retransmissions", ws.retransmissions, false);
 		emit(arg, "webrtc_tx_errors", ws.tx_errors, false);
 	}
+	if (c->recorder)
+		mg_recorder_metrics(c->recorder, emit, arg);
 	if (c->keys_report)
 		c->keys_report(c->keys_report_arg, emit, NULL, arg);
 }
@@ -380,6 +423,58 @@ static int cmd_interfaces(const char *cmd, const char *params, struct rte_tel_da
 	return 0;
 }
 
+/* One dictionary per conference: worker, counters, and per participant (slot N) its RTP
+ * port and jitter-buffer figures as pN_<figure> (telemetry dictionaries nest one level). */
+static int cmd_conferences(const char *cmd, const char *params, struct rte_tel_data *d)
+{
+	(void)cmd;
+	(void)params;
+	rte_tel_data_start_dict(d);
+	mg_sessions_lock(ctx.sessions);
+	add_u64(d, "conferences", mg_dp_conf_count(ctx.dp));
+	unsigned shown = 0;
+	for (struct mg_conf *cf = mg_dp_conf_first(ctx.dp); cf && shown < 64;
+	     cf = mg_dp_conf_next(cf), shown++) {
+		struct rte_tel_data *cd = rte_tel_data_alloc();
+		if (!cd)
+			break;
+		const struct mg_mix *mix = mg_dp_conf_mix(cf);
+		const struct mg_mix_stats *ms = mg_mix_stats(mix);
+		rte_tel_data_start_dict(cd);
+		add_u64(cd, "worker", mg_dp_conf_worker(cf));
+		add_u64(cd, "participants", ms->participants);
+		add_u64(cd, "ticks", ms->ticks);
+		add_u64(cd, "tick_overruns", ms->tick_overruns);
+		add_u64(cd, "event_queue_drops", ms->event_queue_drops);
+		for (unsigned p = 0; p < MG_MIX_MAX_PARTICIPANTS; p++) {
+			const struct mg_mix_pstats *ps = mg_mix_pstats(mix, p);
+			if (!ps)
+				continue;
+			char k[48];
+#define P(name, v) (snprintf(k, sizeof(k), "p%u_%s", p, name), add_u64(cd, k, v))
+			P("rtp_port", mg_dp_conf_slot_port(cf, p));
+			P("packets", ps->packets);
+			P("played", ps->played);
+			P("late", ps->late);
+			P("lost", ps->lost);
+			P("concealed", ps->concealed);
+			P("duplicates", ps->duplicates);
+			P("overruns", ps->overruns);
+			P("resyncs", ps->resyncs);
+			P("malformed", ps->malformed);
+			P("events_in", ps->events_in);
+			P("events_out", ps->events_out);
+			P("frames_out", ps->frames_out);
+			P("jb_depth", ps->jb_depth);
+			P("jb_target", ps->jb_target);
+#undef P
+		}
+		rte_tel_data_add_dict_container(d, mg_dp_conf_name(cf), cd, 0);
+	}
+	mg_sessions_unlock(ctx.sessions);
+	return 0;
+}
+
 int mg_telemetry_register(const struct mg_telemetry_ctx *c)
 {
 	ctx = *c;
@@ -398,6 +493,10 @@ int mg_telemetry_register(const struct mg_telemetry_ctx *c)
 					 "Parameter: call-id");
 	rc |= rte_telemetry_register_cmd("/mediagate/interfaces", cmd_interfaces,
 					 "Interfaces, addresses, free media ports. No parameters");
+	rc |= mg_telemetry_register_rec(c);
+	rc |= rte_telemetry_register_cmd("/mediagate/conferences", cmd_conferences,
+					 "Conferences: worker, participants, jitter buffers, loss, "
+					 "tick overruns. No parameters");
 	rc |= rte_telemetry_register_cmd("/mediagate/keys", cmd_keys,
 					 "Instance key metadata and seal/open counters, no key "
 					 "material. No parameters");

@@ -9,14 +9,16 @@
 #include "session.h"
 
 struct mg_keys;
+struct mg_recorder;
 
 struct mg_telemetry_ctx {
 	struct mg_dataplane *dp;
 	struct mg_sessions *sessions;
 	struct mg_ng *ng;
 	const char *profile_name;
-	struct mg_state *state; /* NULL when state.redis is off */
-	struct mg_keys *keys;	/* NULL when [keys] is off or the token could not be opened */
+	struct mg_state *state;	      /* NULL when state.redis is off */
+	struct mg_keys *keys;	      /* NULL when [keys] is off or the token could not be opened */
+	struct mg_recorder *recorder; /* NULL when [recording] is off */
 	/* /mediagate/keys and the keys_* figures: metadata only, never key material. Called
 	 * on the telemetry/exporter threads; emit_str is NULL for Prometheus. NULL = absent. */
 	void (*keys_report)(void *arg,
@@ -28,6 +30,8 @@ struct mg_telemetry_ctx {
 
 /* Registers every /mediagate/... command; returns 0 or -1. */
 int mg_telemetry_register(const struct mg_telemetry_ctx *ctx);
+/* telemetry_rec.c: /mediagate/rings, /mediagate/recordings, /mediagate/spool. */
+int mg_telemetry_register_rec(const struct mg_telemetry_ctx *ctx);
 
 /* The figures, in one place for the telemetry socket and the Prometheus exporter:
  * emit(arg, name, value, is_gauge) is called once per figure. */

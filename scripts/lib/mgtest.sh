@@ -12,6 +12,7 @@
 #                        "default", owner mediagate); sets mg_keys_args (--set ... for
 #                        mg_start), $keys_state and $rec_cli with MG_REC_* exported
 #   fail MSG / ok MSG
+#   MG_KEEP=1            keep $work (and the EAL runtime dir) after the test, to look at it
 build=${MG_BUILD:-$root/build}
 source "$root/scripts/lib/netns.sh"
 
@@ -21,7 +22,7 @@ mg_test_cleanup() {
 	[ -n "${mg_pid:-}" ] && kill "$mg_pid" 2>/dev/null && wait "$mg_pid" 2>/dev/null
 	mg_cleanup_extra
 	mg_lan_down "$id"
-	rm -rf "$work" "/var/run/dpdk/$prefix"
+	[ -n "${MG_KEEP:-}" ] || rm -rf "$work" "/var/run/dpdk/$prefix"
 }
 
 mg_test_init() {

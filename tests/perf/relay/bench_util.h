@@ -28,8 +28,8 @@
 #define BENCH_RTP_LEN	(BENCH_RTP_HDR + BENCH_PAYLOAD)
 #define BENCH_SSRC_BASE 0x5a000000u
 
-static void bench_die(const char *fmt, ...) __attribute__((format(printf, 1, 2), noreturn));
-static void bench_die(const char *fmt, ...)
+static inline void bench_die(const char *fmt, ...) __attribute__((format(printf, 1, 2), noreturn));
+static inline void bench_die(const char *fmt, ...)
 {
 	va_list ap;
 	va_start(ap, fmt);
@@ -395,7 +395,7 @@ static inline uint16_t ref_fold(uint32_t s)
 
 /* --- statistics --- */
 
-static int bench_cmp_double(const void *a, const void *b)
+static inline int bench_cmp_double(const void *a, const void *b)
 {
 	double x = *(const double *)a, y = *(const double *)b;
 	return x < y ? -1 : x > y;

@@ -128,8 +128,44 @@ static void test_keys(void)
 	CHECK(strcmp(p.keys_token, "other") == 0);
 }
 
+static void test_recording(void)
+{
+	struct mg_profile p;
+	struct mg_profile_error err;
+	mg_profile_defaults(&p);
+	CHECK(!p.rec_enable); /* recording is off unless configured */
+	CHECK_EQ_INT(p.rec_ring_size, 16384);
+	CHECK(strcmp(p.rec_alias, "mediagate") == 0);
+	static const char text[] =
+	    BASE "[keys]\nstate_dir = /var/lib/mediagate\npin_file = /etc/mediagate/pin\n"
+		 "[recording]\nenable = on\nspool_dir = /var/spool/mg\nring_size = 1024\n"
+		 "max_contacts = 20000\nship_budget = 512\ns3_endpoint = http://127.0.0.1:9000\n"
+		 "s3_bucket = rec\ns3_credentials_file = /etc/mediagate/s3\nalias = acme\n";
+	CHECK_EQ_INT(mg_profile_parse(&p, text, strlen(text), &err), 0);
+	CHECK_EQ_INT(mg_profile_validate(&p, &err), 0);
+	CHECK(p.rec_enable);
+	CHECK(strcmp(p.rec_spool_dir, "/var/spool/mg") == 0);
+	CHECK_EQ_INT(p.rec_ring_size, 1024);
+	CHECK_EQ_INT(p.rec_max_contacts, 20000);
+	CHECK_EQ_INT(p.rec_ship_budget, 512);
+	CHECK(strcmp(p.rec_s3_bucket, "rec") == 0);
+	CHECK(strcmp(p.rec_alias, "acme") == 0);
+	CHECK_EQ_INT(mg_profile_set(&p, "recording.ship_pause_us=200000", &err), 0);
+	CHECK_EQ_INT(p.rec_ship_pause_us, 200000);
+}
+
 static void test_errors(void)
 {
+	expect_error(BASE "[recording]\nenable = on\n", 0, "recording.enable", "keys.state_dir");
+	expect_error(BASE "[recording]\nring_size = 1000\n", 10, "recording.ring_size",
+		     "power of two");
+	expect_error(BASE "[recording]\nring_size = 2\n", 10, "recording.ring_size",
+		     "power of two");
+	expect_error(BASE "[recording]\nenable = maybe\n", 10, "recording.enable", "on or off");
+	expect_error(BASE "[recording]\nspool = /x\n", 10, "recording.spool", "unknown key");
+	expect_error(BASE "[recording]\ns3_endpoint = http://h:1\n", 0, "recording.s3_endpoint",
+		     "s3_bucket");
+	expect_error(BASE "[recording]\nalias =\n", 0, "recording.alias", "must not be empty");
 	expect_error(BASE "[media]\nport_min = 70000\n", 10, "media.port_min", "1024..65535");
 	expect_error(BASE "[media]\nport_min = 30001\n", 0, "media.port_min", "even");
 	expect_error(BASE "[media]\nfoo = 1\n", 10, "media.foo", "unknown key");
@@ -187,6 +223,7 @@ int main(int argc, char **argv)
 	test_shipped(argc > 1 ? argv[1] : "pmd-config");
 	test_values();
 	test_keys();
+	test_recording();
 	test_errors();
 	return CHECK_DONE();
 }
