@@ -29,6 +29,7 @@
 #include "ng.h"
 #include "profile.h"
 #include "recorder.h"
+#include "state_keys.h"
 #include "session.h"
 #include "state.h"
 #include "telemetry.h"
@@ -158,6 +159,11 @@ static struct mg_keys *open_keys(const struct mg_profile *p)
 	return keys;
 }
 
+static void log_line(const char *msg)
+{
+	logmsg("%s", msg);
+}
+
 int main(int argc, char **argv)
 {
 	const char *profile_arg = NULL;
@@ -240,6 +246,9 @@ int main(int argc, char **argv)
 	 * left in Redis before media starts, then keep it up to date. Redis being down
 	 * only delays the writes. */
 	struct mg_state *state = NULL;
+	/* SRTP keys in the snapshots are sealed under the instance key, or left out */
+	struct mg_keys_blob *state_keys =
+	    mg_app_state_keys_connect(sessions, keys, &profile, log_line);
 	if (profile.state_redis[0]) {
 		struct mg_restore_report rep;
 		state = mg_sessions_state_open(sessions, profile.state_redis, profile.state_prefix,
@@ -259,6 +268,11 @@ int main(int argc, char **argv)
 				       rep.restored[k], rep.prefix[k], rep.ms[k],
 				       rep.failed[k] ? "; not restored: " : "",
 				       rep.failed[k] ? rep.error[k] : "");
+			if (rep.without_keys[k] > 0)
+				logmsg("state: %ld session(s) from %s restored WITHOUT their SRTP "
+				       "keys (%s): their SRTP legs drop media (srtp_no_key) until "
+				       "re-keyed",
+				       rep.without_keys[k], rep.prefix[k], rep.keys_error[k]);
 		}
 	}
 
@@ -301,6 +315,7 @@ int main(int argc, char **argv)
 					.ng = ng,
 					.profile_name = profile.name,
 					.keys = keys,
+					.keys_report = mg_app_keys_report,
 					.recorder = recorder};
 	if (mg_telemetry_register(&tctx) < 0)
 		logmsg("warning: telemetry commands could not be registered");
@@ -314,6 +329,16 @@ int main(int argc, char **argv)
 
 	signal(SIGINT, on_signal);
 	signal(SIGTERM, on_signal);
+	/* SRTP contexts of restored calls: as many as 250 ms allow before media starts (a
+	 * few thousand calls: all of them), the rest from the control loop */
+	struct timespec keys_t0, keys_t;
+	clock_gettime(CLOCK_MONOTONIC, &keys_t0);
+	do
+		clock_gettime(CLOCK_MONOTONIC, &keys_t);
+	while (mg_sessions_restore_pending(sessions, 500) &&
+	       (double)(keys_t.tv_sec - keys_t0.tv_sec) +
+		       (double)(keys_t.tv_nsec - keys_t0.tv_nsec) / 1e9 <
+		   0.25);
 	if (mg_dp_start(dp) < 0) {
 		logmsg("cannot launch the worker lcores");
 		return 1;
@@ -333,6 +358,7 @@ int main(int argc, char **argv)
 	struct timespec start, last_timer, now;
 	clock_gettime(CLOCK_MONOTONIC, &start);
 	last_timer = start;
+	unsigned keys_refresh = 0;
 	while (!stop_requested) {
 		/* The control lcore sleeps in poll(): it is woken by ng requests and checks
 		 * the slow-path rings at least every millisecond. */
@@ -346,6 +372,9 @@ int main(int argc, char **argv)
 			;
 		if (recorder)
 			mg_recorder_control_poll(recorder);
+		/* SRTP contexts of restored calls, a batch per turn (~10 ms of work; two leg
+		 * updates per call stay well inside the workers' command rings) */
+		mg_sessions_restore_pending(sessions, 500);
 		clock_gettime(CLOCK_MONOTONIC, &now);
 		double since_timer = (double)(now.tv_sec - last_timer.tv_sec) +
 				     (double)(now.tv_nsec - last_timer.tv_nsec) / 1e9;
@@ -354,6 +383,8 @@ int main(int argc, char **argv)
 			unsigned expired = mg_sessions_expire(sessions, profile.media_timeout_s);
 			if (state) /* checkpoint: latching and other changes the workers made */
 				mg_sessions_persist(sessions, state, true);
+			if (++keys_refresh % 30 == 0) /* key state and versions for telemetry */
+				mg_app_state_keys_refresh();
 			if (expired)
 				logmsg("removed %u session(s) without media for %u s", expired,
 				       profile.media_timeout_s);
@@ -386,6 +417,7 @@ int main(int argc, char **argv)
 	while (mg_dp_control_poll(dp))
 		;
 	mg_dp_destroy(dp);
+	mg_keys_blob_destroy(state_keys);
 	if (keys)
 		mg_keys_close(keys);
 	rte_eal_cleanup();

@@ -411,7 +411,8 @@ mg_srtp_engine *mg_dp_control_srtp_engine(struct mg_dataplane *dp)
 
 mg_srtp_ctx *mg_dp_srtp_ctx_alloc(void)
 {
-	return rte_zmalloc("mg_srtp_ctx", sizeof(mg_srtp_ctx), RTE_CACHE_LINE_SIZE);
+	/* the type's own alignment (128: its key sets start on an adjacent-line pair) */
+	return rte_zmalloc("mg_srtp_ctx", sizeof(mg_srtp_ctx), _Alignof(mg_srtp_ctx));
 }
 
 void mg_dp_srtp_ctx_free(mg_srtp_ctx *ctx)

@@ -144,6 +144,31 @@ int mg_keys_pii_seal(struct mg_keys *keys, const char *principal, const char *in
 int mg_keys_pii_open(struct mg_keys *keys, const char *principal, const char *instance,
 		     const char *field, const char *sealed, char **out);
 
+/* Small secrets (the keys and SRTP state of a session snapshot in Redis; keys_blob.c):
+ * AES-256-GCM with a data key per (instance, period) generated under the instance's CMK
+ * and cached in process memory, so sealing costs one token call per instance and period
+ * and opening one per distinct data key, not one per blob. Data-key events are audited
+ * (object "session-state"); blobs are not. Sealed text: "mgs1:..." (*out malloc'ed). A
+ * blob only opens for the same instance and field. Control thread only. */
+struct mg_keys_blob;
+struct mg_keys_blob_stats {
+	uint64_t sealed, opened, seal_failed, open_failed;
+	uint64_t data_keys_generated, data_keys_opened;
+	uint64_t token_calls;	/* data-key generations and unwraps tried */
+	int last_token_result;	/* enum mg_keys_status of the last one */
+	time_t last_token_time; /* 0 = none yet */
+};
+/* period: seconds per data key (0 = 3600). */
+int mg_keys_blob_create(struct mg_keys_blob **b, struct mg_keys *keys, const char *principal,
+			uint32_t period);
+void mg_keys_blob_destroy(struct mg_keys_blob *b);
+int mg_keys_blob_seal(struct mg_keys_blob *b, const char *instance, const char *field,
+		      const void *plain, size_t len, char **out);
+/* *out is malloc'ed, NUL-terminated after *out_len bytes. */
+int mg_keys_blob_open(struct mg_keys_blob *b, const char *instance, const char *field,
+		      const char *sealed, size_t len, uint8_t **out, size_t *out_len);
+void mg_keys_blob_stats(const struct mg_keys_blob *b, struct mg_keys_blob_stats *out);
+
 /* Audit. Appends one event (used for recording accesses by the CLI and store); the key
  * operations above audit themselves. result: "ok", "denied: ...", "error: ...". */
 int mg_keys_audit(struct mg_keys *keys, const char *principal, const char *operation,

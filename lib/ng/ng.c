@@ -68,6 +68,7 @@ struct mg_ng {
 	char in[NG_MAX_DATAGRAM + 1], out[NG_MAX_DATAGRAM];
 	struct mg_webrtc *webrtc;     /* ICE-lite + DTLS-SRTP legs (ng_webrtc.c); NULL: refused */
 	struct mg_recorder *recorder; /* NULL: recording off */
+	uint32_t source_ip; /* of the request being handled (host order; 0 = not a socket) */
 };
 
 /* Options of one offer/answer, from the dictionary and its "flags" list. */
@@ -87,6 +88,8 @@ struct ng_opts {
 	bool sdes_off;
 	uint32_t sdes_no, sdes_only; /* bit per enum mg_srtp_suite */
 	struct mg_ng_webrtc_opts webrtc;
+	/* personal data (docs/ng-protocol.md): validated strings / a dictionary of strings */
+	const struct mg_bencode_node *ani, *dnis, *external_number, *contact_attributes;
 };
 
 struct mg_ng *mg_ng_create(struct mg_sessions *sessions, const struct mg_profile *profile)
@@ -233,6 +236,76 @@ static void apply_flag(struct ng_opts *o, const struct mg_bencode_node *f)
 	 * codec and DTMF options...) do not change plain relaying and are accepted. */
 }
 
+/* ani, dnis, external-number: strings shorter than MG_PII_NUMBER_MAX; contact-attributes:
+ * a dictionary of strings that fits MG_PII_ATTRS_MAX once encoded. */
+static int read_pii_opts(struct mg_ng *ng, const struct mg_bencode_node *root, struct ng_opts *o,
+			 struct mg_bencode_out *out)
+{
+	struct mg_bencode_doc *d = &ng->doc;
+	static const char *const keys[] = {"ani", "dnis", "external-number"};
+	const struct mg_bencode_node **dst[] = {&o->ani, &o->dnis, &o->external_number};
+	for (int i = 0; i < 3; i++) {
+		const struct mg_bencode_node *n = mg_bencode_dict_get(d, root, keys[i]);
+		if (n && (n->type != MG_BEN_STR || n->str_len >= MG_PII_NUMBER_MAX ||
+			  memchr(n->str, '\0', n->str_len))) {
+			error_answer(ng, out, "%s must be a string of less than %d bytes", keys[i],
+				     MG_PII_NUMBER_MAX);
+			return -1;
+		}
+		*dst[i] = n;
+	}
+	const struct mg_bencode_node *a = mg_bencode_dict_get(d, root, "contact-attributes");
+	size_t size = 2;
+	for (const struct mg_bencode_node *v = a ? mg_bencode_child(d, a) : NULL; v;
+	     v = mg_bencode_next(d, v)) {
+		if (v->type != MG_BEN_STR) {
+			size = MG_PII_ATTRS_MAX;
+			break;
+		}
+		size += v->key_len + v->str_len + 24;
+	}
+	if (a && (a->type != MG_BEN_DICT || size >= MG_PII_ATTRS_MAX)) {
+		error_answer(ng, out,
+			     "contact-attributes must be a dictionary of strings (under %d bytes)",
+			     MG_PII_ATTRS_MAX);
+		return -1;
+	}
+	o->contact_attributes = a;
+	return 0;
+}
+
+/* Stores the request's personal data on the call (sealed before it reaches Redis). */
+static int apply_pii(struct mg_ng *ng, struct mg_call *c, const struct ng_opts *o)
+{
+	char ani[MG_PII_NUMBER_MAX], dnis[MG_PII_NUMBER_MAX], ext[MG_PII_NUMBER_MAX];
+	char attrs[MG_PII_ATTRS_MAX];
+	size_t attrs_len = 0;
+	if (o->contact_attributes) {
+		struct mg_bencode_out b;
+		mg_bencode_out_init(&b, attrs, sizeof(attrs));
+		mg_ben_dict_begin(&b);
+		for (const struct mg_bencode_node *v =
+			 mg_bencode_child(&ng->doc, o->contact_attributes);
+		     v; v = mg_bencode_next(&ng->doc, v)) {
+			mg_ben_strn(&b, v->key, v->key_len);
+			mg_ben_strn(&b, v->str, v->str_len);
+		}
+		mg_ben_end(&b);
+		attrs_len = mg_bencode_out_ok(&b) ? b.len : 0;
+	}
+	int rc = mg_call_set_pii(
+	    ng->sessions, c, o->ani && mg_bencode_str_copy(o->ani, ani, sizeof(ani)) ? ani : NULL,
+	    o->dnis && mg_bencode_str_copy(o->dnis, dnis, sizeof(dnis)) ? dnis : NULL,
+	    o->external_number && mg_bencode_str_copy(o->external_number, ext, sizeof(ext)) ? ext
+											    : NULL,
+	    o->contact_attributes ? attrs : NULL, attrs_len);
+	explicit_bzero(ani, sizeof(ani));
+	explicit_bzero(dnis, sizeof(dnis));
+	explicit_bzero(ext, sizeof(ext));
+	explicit_bzero(attrs, sizeof(attrs));
+	return rc;
+}
+
 static int read_opts(struct mg_ng *ng, const struct mg_bencode_node *root, struct ng_opts *o,
 		     struct mg_bencode_out *out)
 {
@@ -317,7 +390,7 @@ static int read_opts(struct mg_ng *ng, const struct mg_bencode_node *root, struc
 		}
 		mg_bencode_str_copy(n, o->role, sizeof(o->role));
 	}
-	return 0;
+	return read_pii_opts(ng, root, o, out);
 }
 
 static bool addr_is_any(uint32_t ip)
@@ -720,6 +793,10 @@ static void handle_offer_answer(struct mg_ng *ng, const struct mg_bencode_node *
 	if (o.role[0])
 		snprintf(c->role[src], sizeof(c->role[src]), "%s", o.role);
 	mg_ng_conf_place(ng->sessions, c);
+	if (apply_pii(ng, c, &o) < 0) {
+		error_answer(ng, out, "out of memory");
+		return;
+	}
 
 	char ourip[16];
 	mg_ipv4_str(advertised_address(ng, c->iface[dst]), ourip);
@@ -1013,15 +1090,102 @@ static struct mg_call *call_for(struct mg_ng *ng, const struct mg_bencode_node *
 	return c;
 }
 
+/* Personal data is only answered to clients in control.ng_pii_allow that ask for it. */
+static bool pii_allowed(const struct mg_ng *ng)
+{
+	for (int i = 0; i < ng->profile.n_ng_pii_allow; i++)
+		if (mg_cidr_contains(&ng->profile.ng_pii_allow[i], ng->source_ip))
+			return true;
+	return false;
+}
+
+static bool wants_pii(struct mg_ng *ng, const struct mg_bencode_node *root)
+{
+	for (const struct mg_bencode_node *n =
+		 mg_bencode_child(&ng->doc, mg_bencode_dict_get(&ng->doc, root, "flags"));
+	     n; n = mg_bencode_next(&ng->doc, n))
+		if (mg_bencode_str_eq(n, "personal-data"))
+			return true;
+	return false;
+}
+
+static void put_pii(struct mg_bencode_out *o, const struct mg_call *c)
+{
+	const struct mg_call_pii *p = c->pii;
+	mg_ben_kv_str(o, "ani", p->ani);
+	mg_ben_kv_str(o, "dnis", p->dnis);
+	mg_ben_kv_str(o, "external-number", p->external_number);
+	mg_ben_str(o, "contact-attributes");
+	mg_ben_dict_begin(o);
+	static struct mg_bencode_node nodes[256];
+	struct mg_bencode_doc d = {.nodes = nodes, .capacity = 256};
+	if (p->attributes_len && mg_bencode_decode(&d, p->attributes, p->attributes_len) >= 0)
+		for (const struct mg_bencode_node *v = mg_bencode_child(&d, &d.nodes[0]); v;
+		     v = mg_bencode_next(&d, v)) {
+			mg_ben_strn(o, v->key, v->key_len);
+			mg_ben_strn(o, v->str, v->str_len);
+		}
+	mg_ben_end(o);
+}
+
+static void add_call_id(void *arg, struct mg_call *c)
+{
+	mg_ben_str(arg, c->call_id);
+}
+
+/* query by ANI: the call-ids whose ANI has the same keyed hash */
+static void handle_query_ani(struct mg_ng *ng, const struct mg_bencode_node *root,
+			     const struct mg_bencode_node *ani, struct mg_bencode_out *out)
+{
+	char number[MG_PII_NUMBER_MAX], instance[MG_EXT_MAX] = "";
+	if (!pii_allowed(ng)) {
+		error_answer(ng, out, "query by ani is not allowed from this address");
+		return;
+	}
+	if (!mg_bencode_str_copy(ani, number, sizeof(number))) {
+		error_answer(ng, out, "ani must be a string of less than %d bytes",
+			     MG_PII_NUMBER_MAX);
+		return;
+	}
+	mg_bencode_str_copy(mg_bencode_dict_get(&ng->doc, root, "instance"), instance,
+			    sizeof(instance));
+	/* the answer is written first, the error replaces it if there are no keys */
+	size_t start = out->len;
+	begin_ok(out);
+	mg_ben_str(out, "calls");
+	mg_ben_list_begin(out);
+	long n = mg_sessions_find_by_ani(ng->sessions, instance, number, add_call_id, out);
+	explicit_bzero(number, sizeof(number));
+	if (n < 0) {
+		out->len = start;
+		error_answer(ng, out, "query by ani needs the instance key ([keys])");
+		return;
+	}
+	mg_ben_end(out);
+	mg_ben_end(out);
+}
+
 /* query, and delete, which answers with the final figures as rtpengine does */
 static void handle_query(struct mg_ng *ng, const struct mg_bencode_node *root, bool delete,
 			 struct mg_bencode_out *out)
 {
+	const struct mg_bencode_node *ani = mg_bencode_dict_get(&ng->doc, root, "ani");
+	if (!delete &&ani && !mg_bencode_dict_get(&ng->doc, root, "call-id")) {
+		handle_query_ani(ng, root, ani, out);
+		return;
+	}
 	struct mg_call *c = call_for(ng, root, out);
 	if (!c)
 		return;
+	bool pii = wants_pii(ng, root) && !delete;
+	if (pii && !pii_allowed(ng)) {
+		error_answer(ng, out, "personal data is not available to this address");
+		return;
+	}
 	begin_ok(out);
 	put_call_details(ng, out, c);
+	if (pii && c->pii)
+		put_pii(out, c);
 	mg_ben_end(out);
 	if (delete) {
 		char contact[MG_EXT_MAX];
@@ -1298,6 +1462,7 @@ unsigned mg_ng_poll(struct mg_ng *ng)
 			ng->stats.denied++;
 			continue;
 		}
+		ng->source_ip = ntohl(from.sin_addr.s_addr);
 		size_t len = mg_ng_handle(ng, ng->in, (size_t)r, ng->out, sizeof(ng->out));
 		if (len)
 			sendto(ng->fd, ng->out, len, 0, (struct sockaddr *)&from, fl);

@@ -138,6 +138,16 @@ static int add_worker(void *arg, const char *item)
 	return 0;
 }
 
+static int add_pii_allow(void *arg, const char *item)
+{
+	struct mg_profile *p = arg;
+	if (p->n_ng_pii_allow >= MG_MAX_ALLOW ||
+	    mg_cidr_parse(item, &p->ng_pii_allow[p->n_ng_pii_allow]) < 0)
+		return -1;
+	p->n_ng_pii_allow++;
+	return 0;
+}
+
 static int add_allow(void *arg, const char *item)
 {
 	struct mg_profile *p = arg;
@@ -346,6 +356,10 @@ static int set_key(struct mg_profile *p, const char *section, const char *key, c
 			    parse_uint(colon + 1, 65535, &port) < 0 || port == 0)
 				return FIELD_FAIL("expected IPv4 address:port");
 			snprintf(p->ng_listen, sizeof(p->ng_listen), "%s", value);
+		} else if (!strcmp(key, "ng_pii_allow")) {
+			p->n_ng_pii_allow = 0;
+			if (for_each_item(value, add_pii_allow, p) < 0)
+				return FIELD_FAIL("expected a list of IPv4 CIDRs");
 		} else if (!strcmp(key, "ng_allow")) {
 			p->n_ng_allow = 0;
 			if (for_each_item(value, add_allow, p) < 0)

@@ -96,6 +96,9 @@ struct mg_profile {
 	uint32_t rec_max_contacts;	   /* recordings open at once */
 	uint32_t rec_ship_budget;	   /* records per ship poll */
 	uint32_t rec_ship_pause_us;	   /* pause between ship polls (tests: slow ship) */
+	/* ng clients that may read personal data (ANI, DNIS, ...) and search by ANI */
+	int n_ng_pii_allow;
+	struct mg_cidr ng_pii_allow[MG_MAX_ALLOW];
 };
 
 /* Error description: line number (0 when not tied to a line), field, reason. */

@@ -1,4 +1,5 @@
 #include "session.h"
+#include "session_secrets.h"
 
 #include <pthread.h>
 #include <stdlib.h>
@@ -16,7 +17,13 @@ struct mg_sessions {
 	struct mg_call *dirty; /* calls changed by signalling, not yet persisted */
 	void (*webrtc_free)(void *arg, struct mg_media *m, int side);
 	void *webrtc_free_arg;
+	struct mg_session_keys keys; /* sealing of snapshot secrets (session_secrets.c) */
 };
+
+struct mg_session_keys *mg_sessions_keys(struct mg_sessions *s)
+{
+	return &s->keys;
+}
 
 void mg_sessions_on_webrtc_free(struct mg_sessions *s,
 				void (*fn)(void *arg, struct mg_media *m, int side), void *arg)
@@ -96,12 +103,20 @@ void mg_sessions_unlock(struct mg_sessions *s)
 	pthread_mutex_unlock(&s->lock);
 }
 
-struct mg_call *mg_call_find(struct mg_sessions *s, const char *call_id)
+struct mg_call *mg_call_lookup(struct mg_sessions *s, const char *call_id)
 {
 	for (struct mg_call *c = s->buckets[hash_str(call_id) % s->n_buckets]; c; c = c->hash_next)
 		if (!strcmp(c->call_id, call_id))
 			return c;
 	return NULL;
+}
+
+struct mg_call *mg_call_find(struct mg_sessions *s, const char *call_id)
+{
+	struct mg_call *c = mg_call_lookup(s, call_id);
+	if (c && c->restore_secrets) /* restored, keys not installed yet: now */
+		mg_call_restore_finish(s, c);
+	return c;
 }
 
 struct mg_call *mg_call_create(struct mg_sessions *s, const char *call_id, const char *from_tag)
@@ -184,6 +199,12 @@ void mg_call_delete(struct mg_sessions *s, struct mg_call *c)
 					       sizeof(struct mg_side_crypto));
 				free(c->media[i].crypto[side]);
 			}
+	mg_call_pending_remove(s, c);
+	free(c->sealed_unopened);
+	if (c->pii) {
+		explicit_bzero(c->pii, sizeof(*c->pii));
+		free(c->pii);
+	}
 	free(c);
 }
 

@@ -65,9 +65,30 @@ struct mg_call {
 	uint64_t state_hash; /* of the last snapshot written */
 	struct mg_call *hash_next;
 	struct mg_call *list_next, *list_prev;
+	/* a sealed keys field restored but not opened (no keys, token failure): written back
+	 * as is until the call is re-keyed, so a later restart with the token can open it */
+	char *sealed_unopened;
+	struct mg_call_pii *pii; /* ANI, DNIS, ...: NULL when the call has none */
+	/* restored, SRTP contexts not built yet: the opened secrets (wiped when done) */
+	char *restore_secrets;
+	size_t restore_secrets_len;
+	struct mg_call *pending_next, *pending_prev;
 	/* worker + 1 for new legs (set so that the calls of one contact share a worker and
 	 * can be conferenced); 0: least loaded */
 	int16_t place_worker;
+};
+
+/* Personal data of a call (ng `ani`, `dnis`, `external-number`, `contact-attributes`):
+ * kept in clear only in process memory, in Redis only inside the sealed field; the ANI
+ * is searchable by its keyed hash (lib/keys), which alone is stored in clear. */
+#define MG_PII_NUMBER_MAX 64
+#define MG_PII_ATTRS_MAX  2048
+struct mg_call_pii {
+	char ani[MG_PII_NUMBER_MAX], dnis[MG_PII_NUMBER_MAX], external_number[MG_PII_NUMBER_MAX];
+	char attributes[MG_PII_ATTRS_MAX]; /* bencoded dictionary of strings; "" = none */
+	size_t attributes_len;
+	char ani_hash[68];     /* hex keyed hash of the ANI; "" = no ANI or no keys */
+	char indexed_hash[68]; /* the hash whose index key was last written */
 };
 
 struct mg_sessions;
@@ -155,10 +176,54 @@ struct mg_restore_report {
 	long restored[2], failed[2];
 	double ms[2];
 	char error[2][256];
+	/* calls restored without their SRTP keys (sealed field not opened), first reason */
+	long without_keys[2];
+	char keys_error[2][256];
 };
 struct mg_state *mg_sessions_state_open(struct mg_sessions *s, const char *redis,
 					const char *prefix, const char *takeover,
 					struct mg_restore_report *report);
+
+/* Sealing of the secret part of a snapshot (SDES keys, SRTP ROC/sequence state; DTLS-SRTP
+ * keys later), supplied by the application so lib/session needs no token. `instance` is
+ * the call's instance ("" = the application's default), `field` binds the sealed text to
+ * the call ("session-keys|<call-id>"). Both return 0, or -1 with err filled (never key
+ * material); *out is malloc'ed (seal: NUL-terminated text; open: plaintext, *out_len). */
+struct mg_session_sealer {
+	int (*seal)(void *arg, const char *instance, const char *field, const char *plain,
+		    size_t len, char **out, char *err, size_t errlen);
+	int (*open)(void *arg, const char *instance, const char *field, const char *sealed,
+		    size_t len, char **out, size_t *out_len, char *err, size_t errlen);
+	void *arg;
+	/* keyed hash of a caller number for the ANI index (hex, NUL-terminated); 0 or -1 */
+	int (*ani_hash)(void *arg, const char *instance, const char *ani, char out[68]);
+};
+/* sealer NULL: no keys, SRTP calls are stored without keys (logged once through log). */
+void mg_sessions_set_sealer(struct mg_sessions *s, const struct mg_session_sealer *sealer,
+			    void (*log)(const char *msg));
+struct mg_session_seal_stats {
+	uint64_t sealed, opened;	   /* snapshots whose keys were sealed / opened */
+	uint64_t seal_failed, open_failed; /* ... that could not be (stored/restored w/o keys) */
+	uint64_t stored_without_keys;	   /* SRTP snapshots written without keys (no sealer) */
+	uint64_t restore_pending; /* restored calls whose SRTP contexts are not built yet */
+};
+void mg_sessions_seal_stats(const struct mg_sessions *s, struct mg_session_seal_stats *out);
+
+/* Sets the call's personal data (NULL: unchanged, "" / 0 length: cleared) and, with keys,
+ * the ANI's hash; marks the call for writing. attributes: a bencoded dictionary. 0 or -1
+ * (out of memory). */
+int mg_call_set_pii(struct mg_sessions *s, struct mg_call *c, const char *ani, const char *dnis,
+		    const char *external_number, const char *attributes, size_t attributes_len);
+/* Calls fn for every call of `instance` ("" = the default) whose ANI is `ani` (by keyed
+ * hash); returns how many, or -1 when there are no keys to hash with. */
+long mg_sessions_find_by_ani(struct mg_sessions *s, const char *instance, const char *ani,
+			     void (*fn)(void *arg, struct mg_call *c), void *arg);
+
+/* A restore publishes an SRTP call's legs at once (dropping as srtp_no_key) and builds
+ * its SRTP contexts later, so that restoring many calls is not held up by key set-up:
+ * this builds those of up to `budget` calls (control loop); returns how many calls are
+ * still waiting. mg_call_find finishes a waiting call first (ng on it sees its keys). */
+unsigned mg_sessions_restore_pending(struct mg_sessions *s, unsigned budget);
 
 /* Totals over both legs of a call. */
 void mg_call_totals(const struct mg_call *c, struct mg_leg_stats *out);

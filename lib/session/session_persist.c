@@ -6,6 +6,7 @@
 #include <time.h>
 
 #include "session.h"
+#include "session_secrets.h"
 #include "state.h"
 
 static uint64_t fnv(const char *p, size_t n)
@@ -21,11 +22,41 @@ static void key_of(const char *call_id, char *out, size_t cap)
 	snprintf(out, cap, "call:%s", call_id);
 }
 
+/* The ANI index: one key per (hash, call), "ani:<hash>:<call-id>" -> "", so a lookup is
+ * a SCAN of "<prefix>ani:<hash>:*" (docs/state.md). */
+static void ani_key_of(const char *hash, const char *call_id, char *out, size_t cap)
+{
+	snprintf(out, cap, "ani:%s:%s", hash, call_id);
+}
+
 static void on_delete(void *arg, const struct mg_call *c)
 {
-	char key[MG_CALL_ID_MAX + 8];
+	char key[MG_CALL_ID_MAX + 80];
 	key_of(c->call_id, key, sizeof(key));
 	mg_state_del(arg, key);
+	if (c->pii && c->pii->indexed_hash[0]) {
+		ani_key_of(c->pii->indexed_hash, c->call_id, key, sizeof(key));
+		mg_state_del(arg, key);
+	}
+}
+
+static void update_ani_index(struct mg_state *st, struct mg_call *c, bool sealed)
+{
+	struct mg_call_pii *p = c->pii;
+	const char *want = p && sealed ? p->ani_hash : "";
+	if (!p || strcmp(want, p->indexed_hash) == 0)
+		return;
+	char key[MG_CALL_ID_MAX + 80];
+	if (p->indexed_hash[0]) {
+		ani_key_of(p->indexed_hash, c->call_id, key, sizeof(key));
+		mg_state_del(st, key);
+	}
+	if (want[0]) {
+		ani_key_of(want, c->call_id, key, sizeof(key));
+		if (mg_state_put(st, key, "", 0) != 0)
+			return; /* retried with the next write of the call */
+	}
+	snprintf(p->indexed_hash, sizeof(p->indexed_hash), "%s", want);
 }
 
 void mg_sessions_attach_state(struct mg_sessions *s, struct mg_state *st)
@@ -52,22 +83,51 @@ static uint64_t latch_signature(const struct mg_call *c)
 			h = (h ^ v) * 1099511628211ull;
 			h = (h ^ w) * 1099511628211ull;
 		}
-	return h;
+	/* and the SRTP ROC/sequence, coarsely, so a restart resumes close to it */
+	return mg_call_secrets_signature(c, h);
 }
 
-static bool write_call(struct mg_state *st, struct mg_call *c)
+static bool write_call(struct mg_sessions *s, struct mg_state *st, struct mg_call *c)
 {
-	static char blob[32768];
+	static char blob[32768], secrets[16384];
 	size_t n = mg_call_encode(c, blob, sizeof(blob));
 	if (!n)
 		return true; /* cannot be encoded: nothing better to do than skip it */
+	/* the change check covers the secrets in clear, before sealing (random IVs) */
+	long sn = mg_call_encode_secrets(c, secrets, sizeof(secrets));
+	size_t written = sn > 0 ? (size_t)sn : sn < 0 ? sizeof(secrets) : 0;
+	if (c->restore_secrets && c->restore_secrets_len <= sizeof(secrets)) {
+		/* restored, contexts not built yet: the secrets as they were restored */
+		memcpy(secrets, c->restore_secrets, c->restore_secrets_len);
+		sn = (long)c->restore_secrets_len;
+		if (c->restore_secrets_len > written)
+			written = c->restore_secrets_len;
+	}
 	uint64_t h = fnv(blob, n);
-	if (h == c->state_hash)
+	if (sn > 0)
+		h ^= fnv(secrets, (size_t)sn) * 31;
+	if (h == c->state_hash) {
+		explicit_bzero(secrets, written);
 		return true;
+	}
+	char *sealed = mg_call_seal_secrets(s, c, secrets, sn);
+	explicit_bzero(secrets, written);
+	if (!sealed && sn > 0 && mg_sessions_keys(s)->have_sealer && c->state_hash != 0)
+		/* sealing failed (token or key unavailable): the snapshot already in Redis keeps
+		 * the keys; replacing it by one without them would lose them. Retried. */
+		return false;
+	bool have_sealed = sealed != NULL;
+	if (sealed) {
+		n = mg_call_encode_sealed(c, sealed, blob, sizeof(blob));
+		free(sealed);
+		if (!n)
+			return true;
+	}
 	char key[MG_CALL_ID_MAX + 8];
 	key_of(c->call_id, key, sizeof(key));
 	if (mg_state_put(st, key, blob, n) != 0)
 		return false; /* store full: retried by the next pass */
+	update_ani_index(st, c, have_sealed);
 	c->state_hash = h;
 	return true;
 }
@@ -81,7 +141,7 @@ unsigned mg_sessions_persist(struct mg_sessions *s, struct mg_state *st, bool al
 		struct mg_call *next = c->dirty_next;
 		c->state_dirty = false;
 		c->dirty_next = c->dirty_prev = NULL;
-		if (write_call(st, c)) {
+		if (write_call(s, st, c)) {
 			c->latch_sig = latch_signature(c);
 			written++;
 		} else {
@@ -94,7 +154,7 @@ unsigned mg_sessions_persist(struct mg_sessions *s, struct mg_state *st, bool al
 	/* checkpoint: calls whose latching changed since their last snapshot */
 	for (c = mg_call_first(s); c; c = mg_call_next(c)) {
 		uint64_t sig = latch_signature(c);
-		if (sig != c->latch_sig && write_call(st, c)) {
+		if (sig != c->latch_sig && write_call(s, st, c)) {
 			c->latch_sig = sig;
 			written++;
 		}
@@ -116,7 +176,7 @@ static int restore_one(void *arg, const char *key, const void *val, size_t len)
 		return 0;
 	if (mg_call_restore(r->s, val, len, err, sizeof(err)) == 0) {
 		/* written back under this appliance's prefix by the next persist pass */
-		struct mg_call *c = mg_call_find(r->s, key + 5);
+		struct mg_call *c = mg_call_lookup(r->s, key + 5);
 		if (c)
 			mg_call_mark_dirty(r->s, c);
 		r->restored++;
@@ -161,11 +221,17 @@ struct mg_state *mg_sessions_state_open(struct mg_sessions *s, const char *redis
 		snprintf(cfg.prefix, sizeof(cfg.prefix), "%s", prefixes[k]);
 		struct timespec t0, t1;
 		clock_gettime(CLOCK_MONOTONIC, &t0);
+		struct mg_session_keys *keys = mg_sessions_keys(s);
+		uint64_t open_failed = keys->stats.open_failed;
+		keys->last_open_error[0] = '\0';
 		report->restored[k] = mg_sessions_restore(
 		    s, &cfg, &report->failed[k], report->error[k], sizeof(report->error[k]));
 		clock_gettime(CLOCK_MONOTONIC, &t1);
 		report->ms[k] =
 		    (double)(t1.tv_sec - t0.tv_sec) * 1e3 + (double)(t1.tv_nsec - t0.tv_nsec) / 1e6;
+		report->without_keys[k] = (long)(keys->stats.open_failed - open_failed);
+		snprintf(report->keys_error[k], sizeof(report->keys_error[k]), "%s",
+			 keys->last_open_error);
 	}
 	snprintf(cfg.prefix, sizeof(cfg.prefix), "%s", prefix);
 	struct mg_state *st = mg_state_open(&cfg);
@@ -178,9 +244,13 @@ struct mg_state *mg_sessions_state_open(struct mg_sessions *s, const char *redis
 		snprintf(other.prefix, sizeof(other.prefix), "%s", prefixes[1]);
 		struct mg_state *old = mg_state_open(&other);
 		for (struct mg_call *c = mg_call_first(s); old && c; c = mg_call_next(c)) {
-			char key[MG_CALL_ID_MAX + 8];
+			char key[MG_CALL_ID_MAX + 80];
 			key_of(c->call_id, key, sizeof(key));
 			mg_state_del(old, key);
+			if (c->pii && c->pii->ani_hash[0]) {
+				ani_key_of(c->pii->ani_hash, c->call_id, key, sizeof(key));
+				mg_state_del(old, key);
+			}
 		}
 		if (old) {
 			mg_state_flush(old, 5000);

@@ -4,6 +4,7 @@
 
 #include "bencode.h"
 #include "session.h"
+#include "session_secrets.h"
 
 static void put_endpoint(struct mg_bencode_out *o, const char *k, struct mg_endpoint e)
 {
@@ -30,6 +31,11 @@ static void put_latch(struct mg_bencode_out *o, const char *k, const struct mg_l
 }
 
 size_t mg_call_encode(const struct mg_call *c, char *buf, size_t cap)
+{
+	return mg_call_encode_sealed(c, NULL, buf, cap);
+}
+
+size_t mg_call_encode_sealed(const struct mg_call *c, const char *sealed, char *buf, size_t cap)
 {
 	struct mg_bencode_out o;
 	mg_bencode_out_init(&o, buf, cap);
@@ -77,6 +83,10 @@ size_t mg_call_encode(const struct mg_call *c, char *buf, size_t cap)
 		mg_ben_end(&o);
 	}
 	mg_ben_end(&o);
+	if (sealed) /* SDES keys, SRTP state, personal data, sealed (session_secrets.c) */
+		mg_ben_kv_str(&o, "sealed", sealed);
+	if (sealed && c->pii && c->pii->ani_hash[0]) /* keyed: for the ANI index only */
+		mg_ben_kv_str(&o, "ani-hash", c->pii->ani_hash);
 	mg_ben_end(&o);
 	return mg_bencode_out_ok(&o) ? o.len : 0;
 }
@@ -182,7 +192,7 @@ int mg_call_restore(struct mg_sessions *s, const char *blob, size_t len, char *e
 	get_str(&r, root, "tag0", tag0, sizeof(tag0));
 	if (r.bad)
 		return -1;
-	if (mg_call_find(s, call_id)) {
+	if (mg_call_lookup(s, call_id)) {
 		snprintf(err, errlen, "call '%s' exists already", call_id);
 		return -1;
 	}
@@ -206,6 +216,16 @@ int mg_call_restore(struct mg_sessions *s, const char *blob, size_t len, char *e
 	get_str(&r, root, "role1", c->role[1], sizeof(c->role[1]));
 	c->created = (time_t)get_int(&r, root, "created");
 	c->answered = get_int(&r, root, "answered") != 0;
+	/* SRTP keys and stream state: when they cannot be opened the call still comes back,
+	 * its SRTP legs without keys (they drop, never plaintext); counted, the
+	 * first reason goes to the restore report */
+	static struct mg_call_secrets secrets;
+	secrets.ok = false;
+	const struct mg_bencode_node *sealed = mg_bencode_dict_get(&doc, root, "sealed");
+	char keys_err[200];
+	if (!r.bad && sealed && sealed->type == MG_BEN_STR)
+		mg_call_secrets_open(s, c, sealed->str, sealed->str_len, &secrets, keys_err,
+				     sizeof(keys_err));
 	const struct mg_bencode_node *media = get(&r, root, "media", MG_BEN_LIST);
 	unsigned i = 0;
 	for (const struct mg_bencode_node *md = mg_bencode_child(&doc, media); md && !r.bad;
@@ -248,16 +268,28 @@ int mg_call_restore(struct mg_sessions *s, const char *blob, size_t len, char *e
 			cfg.remote_rtcp = get_endpoint(&r, ld[side], "remote-rtcp");
 			cfg.rtcp_mux = get_int(&r, ld[side], "rtcp-mux") != 0;
 			cfg.block_media = get_int(&r, ld[side], "block") != 0;
-			/* the keys are not persisted yet: an SRTP leg comes back without them,
+			/* an SRTP leg whose keys were not restored comes back without them,
 			 * which drops its media (counted) rather than sending plaintext */
 			cfg.srtp = get_int(&r, ld[side], "srtp") != 0;
 			get_latch(&r, ld[side], "latch", &cfg.saved_rtp_latch);
 			get_latch(&r, ld[side], "latch-rtcp", &cfg.saved_rtcp_latch);
 			cfg.restore_latch = true;
+			/* SRTP contexts come later (mg_sessions_restore_pending): the
+			 * leg drops (srtp_no_key) until then */
 			if (!r.bad && get_int(&r, ld[side], "published"))
 				mg_call_configure(s, c, i, side, &cfg);
 		}
 	}
+	if (!r.bad) {
+		char ani_hash[68] = "";
+		const struct mg_bencode_node *h = mg_bencode_dict_get(&doc, root, "ani-hash");
+		mg_call_secrets_restore_pii(
+		    s, c, &secrets,
+		    h && mg_bencode_str_copy(h, ani_hash, sizeof(ani_hash)) ? ani_hash : NULL);
+	}
+	if (!r.bad)
+		mg_call_pending_add(s, c, &secrets);
+	mg_call_secrets_free(&secrets);
 	if (r.bad) {
 		mg_call_delete(s, c);
 		return -1;

@@ -460,6 +460,69 @@ int mg_srtp_ctx_get_roc(const mg_srtp_ctx *ctx, uint32_t ssrc, uint32_t *roc)
 	return 0;
 }
 
+#define LOAD(x) __atomic_load_n(&(x), __ATOMIC_RELAXED)
+
+int mg_srtp_ctx_export_state(const mg_srtp_ctx *ctx, struct mg_srtp_ctx_state *out)
+{
+	memset(out, 0, sizeof(*out));
+	if (!ctx || !ctx->initialized)
+		return -EINVAL;
+	uint8_t in_use = LOAD(ctx->ssrc_in_use);
+	for (int slot = 0; slot < MG_SRTP_SSRC_SLOTS; slot++) {
+		if (!(in_use & (1u << slot)))
+			continue;
+		const struct mg_srtp_rtp_state *rs = rtp_state((mg_srtp_ctx *)ctx, slot);
+		struct mg_srtp_ssrc_state *o = &out->ssrc[out->n_ssrc++];
+		o->ssrc = LOAD(ctx->ssrc_ids[slot]);
+		/* the worker writes roc then highest_seq; two equal reads in a row are a
+		 * consistent pair (a packet every few ms cannot race this many times) */
+		uint32_t roc = LOAD(rs->roc);
+		uint16_t seq = LOAD(rs->highest_seq);
+		for (int tries = 0; tries < 16; tries++) {
+			uint32_t roc2 = LOAD(rs->roc);
+			uint16_t seq2 = LOAD(rs->highest_seq);
+			if (roc2 == roc && seq2 == seq)
+				break;
+			roc = roc2;
+			seq = seq2;
+		}
+		o->roc = roc;
+		o->highest_seq = seq;
+		o->rtp_started = LOAD(rs->started);
+		o->srtcp_index = LOAD(ctx->rtcp[slot].index);
+		o->rtcp_started = LOAD(ctx->rtcp[slot].started);
+	}
+	out->srtp_used = ctx->srtp_limit - LOAD(ctx->srtp_remaining);
+	out->srtcp_used = ctx->srtcp_limit - LOAD(ctx->srtcp_remaining);
+	return 0;
+}
+
+int mg_srtp_ctx_import_state(mg_srtp_ctx *ctx, const struct mg_srtp_ctx_state *in)
+{
+	if (!ctx || !ctx->initialized || !in || in->n_ssrc > MG_SRTP_SSRC_SLOTS)
+		return -EINVAL;
+	for (unsigned i = 0; i < in->n_ssrc; i++) {
+		const struct mg_srtp_ssrc_state *st = &in->ssrc[i];
+		int slot = find_ssrc_slot(ctx, st->ssrc);
+		if (slot < 0)
+			slot = install_ssrc_slot(ctx, st->ssrc);
+		touch_slot(ctx, slot);
+		struct mg_srtp_rtp_state *rs = rtp_state(ctx, slot);
+		rs->roc = st->roc;
+		rs->highest_seq = st->highest_seq;
+		rs->started = st->rtp_started ? 1 : 0;
+		rs->window[0] = rs->window[1] = 0; /* replay window reset */
+		struct mg_srtp_rtcp_state *cs = &ctx->rtcp[slot];
+		cs->index = st->srtcp_index & SRTCP_INDEX_MASK;
+		cs->started = st->rtcp_started ? 1 : 0;
+		cs->window[0] = cs->window[1] = 0;
+	}
+	ctx->srtp_remaining = in->srtp_used < ctx->srtp_limit ? ctx->srtp_limit - in->srtp_used : 0;
+	ctx->srtcp_remaining =
+	    in->srtcp_used < ctx->srtcp_limit ? ctx->srtcp_limit - in->srtcp_used : 0;
+	return 0;
+}
+
 /* RFC 3711 Appendix A: guess the index of seq from the highest index seen. Returns false if
  * the guess would lie before index 0. */
 static inline bool estimate_rtp_index(const struct mg_srtp_rtp_state *state, uint16_t seq,

@@ -189,6 +189,33 @@ void mg_srtp_ctx_wipe(mg_srtp_ctx *ctx);
 int mg_srtp_ctx_set_roc(mg_srtp_ctx *ctx, uint32_t ssrc, uint32_t roc);
 /* ROC of an SSRC's current highest index (to persist session state); -ENOENT if unknown. */
 int mg_srtp_ctx_get_roc(const mg_srtp_ctx *ctx, uint32_t ssrc, uint32_t *roc);
+
+/* Stream state of a context for session snapshots (control path): per SSRC the ROC and
+ * highest sequence number (RTP) and the SRTCP index, plus the packets used with the master
+ * key. No key material. */
+struct mg_srtp_ssrc_state {
+	uint32_t ssrc;
+	uint32_t roc;
+	uint16_t highest_seq;
+	uint8_t rtp_started;
+	uint8_t rtcp_started;
+	uint32_t srtcp_index; /* sender: last index sent; receiver: highest accepted */
+};
+struct mg_srtp_ctx_state {
+	unsigned n_ssrc;
+	struct mg_srtp_ssrc_state ssrc[MG_SRTP_SSRC_SLOTS];
+	uint64_t srtp_used; /* SRTP packets processed with this master key */
+	uint32_t srtcp_used;
+};
+/* Reads the state while the owning worker may be using the context: every field is read
+ * with single loads and the ROC/sequence pair of an SSRC is re-read until two reads agree,
+ * so a wrap in between cannot give a torn (ROC, sequence). -EINVAL if not initialised. */
+int mg_srtp_ctx_export_state(const mg_srtp_ctx *ctx, struct mg_srtp_ctx_state *out);
+/* Installs saved state into a freshly initialised context (before it is published): each
+ * SSRC starts from the saved ROC and highest sequence number with an empty replay window,
+ * SRTCP from the saved index; the packet budget is reduced by what was used. Margins
+ * (e.g. for indexes this side generates) are the caller's choice. */
+int mg_srtp_ctx_import_state(mg_srtp_ctx *ctx, const struct mg_srtp_ctx_state *in);
 /* TESTS ONLY: lower the packet limits so key exhaustion can be tested. */
 void mg_srtp_ctx_set_packet_limits_for_test(mg_srtp_ctx *ctx, uint64_t srtp_limit,
 					    uint32_t srtcp_limit);

@@ -224,6 +224,31 @@ void mg_metrics_totals(const struct mg_telemetry_ctx *c, mg_metric_fn emit, void
 	}
 	if (c->recorder)
 		mg_recorder_metrics(c->recorder, emit, arg);
+	if (c->keys_report)
+		c->keys_report(c->keys_report_arg, emit, NULL, arg);
+}
+
+static void keys_u64(void *a, const char *name, uint64_t value, bool gauge)
+{
+	(void)gauge;
+	add_u64(a, name, value);
+}
+
+static void keys_str(void *a, const char *name, const char *value)
+{
+	rte_tel_data_add_dict_string(a, name, value);
+}
+
+static int cmd_keys(const char *cmd, const char *params, struct rte_tel_data *d)
+{
+	(void)cmd;
+	(void)params;
+	rte_tel_data_start_dict(d);
+	if (ctx.keys_report)
+		ctx.keys_report(ctx.keys_report_arg, keys_u64, keys_str, d);
+	else
+		rte_tel_data_add_dict_string(d, "keys", "off");
+	return 0;
 }
 
 static void tel_emit(void *arg, const char *name, uint64_t value, bool gauge)
@@ -472,5 +497,8 @@ int mg_telemetry_register(const struct mg_telemetry_ctx *c)
 	rc |= rte_telemetry_register_cmd("/mediagate/conferences", cmd_conferences,
 					 "Conferences: worker, participants, jitter buffers, loss, "
 					 "tick overruns. No parameters");
+	rc |= rte_telemetry_register_cmd("/mediagate/keys", cmd_keys,
+					 "Instance key metadata and seal/open counters, no key "
+					 "material. No parameters");
 	return rc ? -1 : 0;
 }

@@ -19,6 +19,13 @@ struct mg_telemetry_ctx {
 	struct mg_state *state;	      /* NULL when state.redis is off */
 	struct mg_keys *keys;	      /* NULL when [keys] is off or the token could not be opened */
 	struct mg_recorder *recorder; /* NULL when [recording] is off */
+	/* /mediagate/keys and the keys_* figures: metadata only, never key material. Called
+	 * on the telemetry/exporter threads; emit_str is NULL for Prometheus. NULL = absent. */
+	void (*keys_report)(void *arg,
+			    void (*emit)(void *a, const char *name, uint64_t value, bool gauge),
+			    void (*emit_str)(void *a, const char *name, const char *value),
+			    void *emit_arg);
+	void *keys_report_arg;
 };
 
 /* Registers every /mediagate/... command; returns 0 or -1. */

@@ -10,6 +10,7 @@
  *   --forge N    after the stream, send N packets whose auth tag is corrupted
  *   --replay N   after the stream, send the last protected packet N more times
  *   --plain-recv the other side is plain RTP: check received packets without SRTP
+ *   --first-seq N  sequence number of the first packet (default 1000; wraps at 65535)
  *   --ready F    create file F once the socket is bound
  *   --wait F     before sending, wait (up to 20 s) until file F exists */
 #include <arpa/inet.h>
@@ -163,7 +164,7 @@ int main(int argc, char **argv)
 	const char *bind_s = NULL, *to_s = NULL, *suite = "AES_CM_128_HMAC_SHA1_80";
 	const char *send_key = NULL, *recv_key = NULL, *ready = NULL, *wait_for = NULL;
 	long ssrc = -1;
-	int count = 50, rtcp_every = 0, forge = 0, replay = 0;
+	int count = 50, rtcp_every = 0, forge = 0, replay = 0, first_seq = 1000;
 	double interval = 0.02, start_delay = 0, linger = 1.0;
 	for (int i = 1; i < argc; i++) {
 		const char *a = argv[i], *v = i + 1 < argc ? argv[i + 1] : NULL;
@@ -198,6 +199,8 @@ int main(int argc, char **argv)
 			replay = atoi(v);
 		else if (OPT("--ready"))
 			ready = v;
+		else if (OPT("--first-seq"))
+			first_seq = atoi(v);
 		else if (OPT("--wait"))
 			wait_for = v;
 		else if (!strcmp(a, "--plain-recv"))
@@ -232,13 +235,14 @@ int main(int argc, char **argv)
 		if (rf)
 			fclose(rf);
 	}
-	for (double limit = now_s() + 20; wait_for && access(wait_for, F_OK) != 0 && now_s() < limit;)
+	for (double limit = now_s() + 20;
+	     wait_for && access(wait_for, F_OK) != 0 && now_s() < limit;)
 		receive_until(now_s() + 0.02);
 	receive_until(now_s() + start_delay);
 	double next = now_s();
 	for (int i = 0; i < count; i++) {
 		receive_until(next);
-		uint16_t seq = (uint16_t)(1000 + i);
+		uint16_t seq = (uint16_t)(first_seq + i);
 		uint8_t pkt[2048];
 		uint16_t nseq = htons(seq);
 		uint32_t nts = htonl(5000u + 160u * (unsigned)i), nssrc = htonl((uint32_t)ssrc);

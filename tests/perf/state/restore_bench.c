@@ -1,7 +1,14 @@
 /* P6: how long mediagate takes to restore N sessions from Redis, and how many Redis
  * round trips the ng offers/answers cost.
  *
- *   restore_bench --redis HOST:PORT --calls N [--reps R]
+ *   restore_bench --redis HOST:PORT --calls N [--reps R] [--srtp]
+ *                 [--keys-state DIR --token LABEL --pin PIN --instance I]
+ *
+ * --srtp: SDES-SRTP on both sides (four SRTP contexts per call, restored with their keys
+ * and ROC state). --keys-*: the keys and SRTP state sealed under instance I's key in a
+ * PKCS#11 token (SOFTHSM2_CONF in the environment), as mediagate with [keys] does; every
+ * restore starts with an empty data-key cache, like a new process, and reports the token
+ * calls it made.
  *
  * In one process: EAL on net_null ports (8 interfaces, so 100,000 calls fit the port
  * ranges), the real data plane, sessions and ng handler. Phase 1 creates N calls through
@@ -20,6 +27,7 @@
 #include <rte_eal.h>
 
 #include "dataplane.h"
+#include "keys.h"
 #include "ng.h"
 #include "session.h"
 #include "state.h"
@@ -39,6 +47,32 @@ static int cmp_double(const void *a, const void *b)
 	return x < y ? -1 : x > y;
 }
 
+static struct mg_keys *bench_keys;
+static struct mg_keys_blob *bench_blob;
+static char bench_instance[64];
+
+static int bench_seal(void *arg, const char *instance, const char *field, const char *plain,
+		      size_t len, char **out, char *err, size_t errlen)
+{
+	(void)arg;
+	(void)instance;
+	int rc = mg_keys_blob_seal(bench_blob, bench_instance, field, plain, len, out);
+	snprintf(err, errlen, "%s", mg_keys_strerror(rc));
+	return rc == MG_KEYS_OK ? 0 : -1;
+}
+
+static int bench_open(void *arg, const char *instance, const char *field, const char *sealed,
+		      size_t len, char **out, size_t *out_len, char *err, size_t errlen)
+{
+	(void)arg;
+	(void)instance;
+	uint8_t *plain = NULL;
+	int rc = mg_keys_blob_open(bench_blob, bench_instance, field, sealed, len, &plain, out_len);
+	snprintf(err, errlen, "%s", mg_keys_strerror(rc));
+	*out = (char *)plain;
+	return rc == MG_KEYS_OK ? 0 : -1;
+}
+
 static void ng_call(struct mg_ng *ng, const char *req, char *out)
 {
 	size_t n = mg_ng_handle(ng, req, strlen(req), out, 65536);
@@ -53,9 +87,16 @@ int main(int argc, char **argv)
 	char redis[64] = "127.0.0.1:6379";
 	long calls = 10000;
 	int reps = 5;
+	bool srtp = false;
+	const char *keys_state = NULL, *token = "mediagate", *pin = NULL;
 	static struct option opts[] = {{"redis", required_argument, 0, 'r'},
 				       {"calls", required_argument, 0, 'c'},
 				       {"reps", required_argument, 0, 'n'},
+				       {"srtp", no_argument, 0, 's'},
+				       {"keys-state", required_argument, 0, 'k'},
+				       {"token", required_argument, 0, 't'},
+				       {"pin", required_argument, 0, 'p'},
+				       {"instance", required_argument, 0, 'i'},
 				       {0, 0, 0, 0}};
 	int o;
 	while ((o = getopt_long(argc, argv, "", opts, NULL)) != -1) {
@@ -65,13 +106,32 @@ int main(int argc, char **argv)
 			calls = atol(optarg);
 		else if (o == 'n')
 			reps = atoi(optarg);
+		else if (o == 's')
+			srtp = true;
+		else if (o == 'k')
+			keys_state = optarg;
+		else if (o == 't')
+			token = optarg;
+		else if (o == 'p')
+			pin = optarg;
+		else if (o == 'i')
+			snprintf(bench_instance, sizeof(bench_instance), "%s", optarg);
 		else
 			return 2;
 	}
 	char fp[64];
 	snprintf(fp, sizeof(fp), "--file-prefix=restorebench%d", getpid());
-	char *eal[32] = {"restore_bench", "--no-huge", "-m", "3072", "--no-pci", "--no-shconf",
-			 "--no-telemetry", "-l", "0,1", "--log-level=error", fp};
+	char *eal[32] = {"restore_bench",
+			 "--no-huge",
+			 "-m",
+			 "3072",
+			 "--no-pci",
+			 "--no-shconf",
+			 "--no-telemetry",
+			 "-l",
+			 "0,1",
+			 "--log-level=error",
+			 fp};
 	int eal_argc = 11;
 	char vdevs[N_IFACES][48];
 	for (int i = 0; i < N_IFACES; i++) {
@@ -117,6 +177,20 @@ int main(int argc, char **argv)
 	struct mg_ng *ng = mg_ng_create(s, &p);
 	struct mg_state *st = mg_state_open(&cfg);
 	mg_sessions_attach_state(s, st);
+	if (keys_state) {
+		struct mg_keys_config kc = {.state_dir = keys_state,
+					    .token_label = token,
+					    .pin = pin ? pin : "",
+					    .bucket_key_period = 3600};
+		int rc = mg_keys_open(&bench_keys, &kc);
+		if (rc != MG_KEYS_OK ||
+		    mg_keys_blob_create(&bench_blob, bench_keys, "mediagate", 3600) != MG_KEYS_OK) {
+			fprintf(stderr, "keys: %s\n", mg_keys_strerror(rc));
+			return 1;
+		}
+		struct mg_session_sealer sealer = {.seal = bench_seal, .open = bench_open};
+		mg_sessions_set_sealer(s, &sealer, NULL);
+	}
 
 	/* phase 1: N calls through ng, persisted as the control loop does after each request */
 	static char req[4096], out[65536];
@@ -124,20 +198,27 @@ int main(int argc, char **argv)
 	for (long i = 0; i < calls; i++) {
 		int a = (int)(i % (N_IFACES / 2)) * 2; /* a pair of interfaces per call */
 		char sdp[256], b_sdp[256];
-		int n = snprintf(sdp, sizeof(sdp),
-				 "v=0\r\no=- 1 1 IN IP4 10.%d.1.2\r\ns=-\r\nc=IN IP4 10.%d.1.2\r\nt=0 "
-				 "0\r\nm=audio %ld RTP/AVP 0\r\n",
-				 a, a, 4000 + 2 * (i % 20000));
+		/* RFC 4568's example key; mediagate generates its own towards each side */
+		static const char *crypto = "a=crypto:1 AES_CM_128_HMAC_SHA1_80 "
+					    "inline:d0RmdmcmVCspeEc3QGZiNWpVLFJhQX1cfHAwJSoj\r\n";
+		int n =
+		    snprintf(sdp, sizeof(sdp),
+			     "v=0\r\no=- 1 1 IN IP4 10.%d.1.2\r\ns=-\r\nc=IN IP4 10.%d.1.2\r\nt=0 "
+			     "0\r\nm=audio %ld %s 0\r\n%s",
+			     a, a, 4000 + 2 * (i % 20000), srtp ? "RTP/SAVP" : "RTP/AVP",
+			     srtp ? crypto : "");
 		snprintf(req, sizeof(req),
 			 "c%ld d7:command5:offer7:call-id%zu:call-%ld8:from-tag1:a9:directionl"
 			 "3:if%d3:if%de3:sdp%d:%se",
-			 i, strlen("call-") + (size_t)snprintf(NULL, 0, "%ld", i), i, a, a + 1, n, sdp);
+			 i, strlen("call-") + (size_t)snprintf(NULL, 0, "%ld", i), i, a, a + 1, n,
+			 sdp);
 		ng_call(ng, req, out);
 		mg_sessions_persist(s, st, false);
 		n = snprintf(b_sdp, sizeof(b_sdp),
 			     "v=0\r\no=- 1 1 IN IP4 10.%d.1.3\r\ns=-\r\nc=IN IP4 10.%d.1.3\r\nt=0 "
-			     "0\r\nm=audio %ld RTP/AVP 0\r\n",
-			     a + 1, a + 1, 5000 + 2 * (i % 20000));
+			     "0\r\nm=audio %ld %s 0\r\n%s",
+			     a + 1, a + 1, 5000 + 2 * (i % 20000), srtp ? "RTP/SAVP" : "RTP/AVP",
+			     srtp ? crypto : "");
 		snprintf(req, sizeof(req),
 			 "a%ld d7:command6:answer7:call-id%zu:call-%ld8:from-tag1:a6:to-tag1:b"
 			 "3:sdp%d:%se",
@@ -174,9 +255,20 @@ int main(int argc, char **argv)
 			return 1;
 		}
 		long failed = 0;
+		uint64_t token0 = 0;
+		if (bench_blob) { /* a new process: nothing cached */
+			mg_keys_blob_destroy(bench_blob);
+			mg_keys_blob_create(&bench_blob, bench_keys, "mediagate", 3600);
+			token0 = mg_keys_token_calls(bench_keys);
+		}
 		double w0 = now(CLOCK_MONOTONIC), c0 = now(CLOCK_PROCESS_CPUTIME_ID);
 		long n = mg_sessions_restore(s, &cfg, &failed, err, sizeof(err));
 		double w1 = now(CLOCK_MONOTONIC), c1 = now(CLOCK_PROCESS_CPUTIME_ID);
+		/* then the SRTP contexts, in the control loop's batches */
+		while (mg_sessions_restore_pending(s, 1000))
+			while (mg_dp_control_poll(dp))
+				;
+		double w2 = now(CLOCK_MONOTONIC), c2 = now(CLOCK_PROCESS_CPUTIME_ID);
 		if (n != calls || failed || mg_sessions_count(s) != (unsigned)calls ||
 		    mg_dp_legs_in_use(dp) != 2 * (unsigned)calls) {
 			fprintf(stderr, "restored %ld of %ld (failed %ld: %s), %u legs\n", n, calls,
@@ -185,13 +277,23 @@ int main(int argc, char **argv)
 		}
 		wall[r] = w1 - w0;
 		cpu[r] = c1 - c0;
-		printf("REP restore calls=%ld wall_s=%.6f cpu_s=%.6f\n", calls, wall[r], cpu[r]);
+		struct mg_session_seal_stats seal;
+		mg_sessions_seal_stats(s, &seal);
+		printf(
+		    "REP restore calls=%ld srtp=%d sealed=%d wall_s=%.3f cpu_s=%.3f "
+		    "srtp_contexts_after_s=%.3f srtp_contexts_cpu_s=%.3f "
+		    "token_calls=%llu keys_opened_total=%llu open_failed_total=%llu\n",
+		    calls, srtp, bench_blob != NULL, wall[r], cpu[r], w2 - w1, c2 - c1,
+		    (unsigned long long)(bench_keys ? mg_keys_token_calls(bench_keys) - token0 : 0),
+		    (unsigned long long)seal.opened, (unsigned long long)seal.open_failed);
 	}
 	qsort(wall, (size_t)reps, sizeof(double), cmp_double);
 	qsort(cpu, (size_t)reps, sizeof(double), cmp_double);
-	printf("SUMMARY restore calls=%ld median_wall_s=%.6f min_wall_s=%.6f max_wall_s=%.6f "
-	       "median_cpu_s=%.6f (mediagate process; Redis's own time excluded)\n",
-	       calls, wall[reps / 2], wall[0], wall[reps - 1], cpu[reps / 2]);
+	printf("SUMMARY restore srtp=%d sealed=%d calls=%ld median_wall_s=%.3f min_wall_s=%.3f "
+	       "max_wall_s=%.3f "
+	       "median_cpu_s=%.3f (mediagate process; Redis's own time excluded)\n",
+	       srtp, bench_blob != NULL, calls, wall[reps / 2], wall[0], wall[reps - 1],
+	       cpu[reps / 2]);
 
 	/* leave Redis clean */
 	mg_sessions_attach_state(s, st);

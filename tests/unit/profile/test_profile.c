@@ -89,6 +89,11 @@ static void test_values(void)
 	CHECK(!mg_cidr_contains(&p.ng_allow[0], 0x0a020001));
 	CHECK(mg_cidr_contains(&p.ng_allow[1], 0x7f000001));
 	CHECK(!mg_cidr_contains(&p.ng_allow[1], 0x7f000002));
+	CHECK_EQ_INT(p.n_ng_pii_allow, 0); /* nobody reads personal data unless listed */
+	CHECK_EQ_INT(mg_profile_set(&p, "control.ng_pii_allow=127.0.0.2/32, 10.9.0.0/24", &err), 0);
+	CHECK_EQ_INT(p.n_ng_pii_allow, 2);
+	CHECK(mg_cidr_contains(&p.ng_pii_allow[0], 0x7f000002));
+	CHECK(!mg_cidr_contains(&p.ng_pii_allow[0], 0x7f000001));
 	/* overrides */
 	CHECK_EQ_INT(mg_profile_set(&p, "interface.lan.address=192.168.5.5/16", &err), 0);
 	CHECK_EQ_INT(p.interfaces[0].address, 0xc0a80505);
@@ -174,6 +179,7 @@ static void test_errors(void)
 	expect_error(BASE "[lcores]\nworkers = x\n", 10, "lcores.workers", "lcore ids");
 	expect_error(BASE "[control]\nng_listen = 127.0.0.1\n", 10, "control.ng_listen", "port");
 	expect_error(BASE "[control]\nng_allow = 10.0.0.0/33\n", 10, "control.ng_allow", "CIDR");
+	expect_error(BASE "[control]\nng_pii_allow = nobody\n", 10, "control.ng_pii_allow", "CIDR");
 	expect_error(BASE "just words\n", 9, "just words", "key = value");
 	expect_error("args = x\n", 1, "args", "outside of a section");
 	expect_error("[eal\n", 1, "[eal", "malformed section");
