@@ -12,12 +12,16 @@ build=${1:-$root/build}
 # fault | what is injected | scenario script
 matrix=(
 	"kill -9 mid-call|SIGKILL to mediagate with RTP flowing both ways, restart; then a standby takes over|tests/integration/state_restart_takeover.sh"
+	"kill -9 mid-call, SRTP|SIGKILL with SDES-SRTP media flowing (libsrtp2 peers), restart and takeover: same keys and ROC from the sealed state|tests/integration/state_srtp_keys.sh"
+	"kill -9 while recording|SIGKILL mid-call while the call is recorded; restart; also SIGTERM mid-call|tests/integration/rec_kill.sh"
 	"Redis restart|redis-server killed (SIGKILL) during a call and during an ng offer, then restarted|tests/integration/state_restart_takeover.sh"
-	"worker lcore stalled|a SCHED_FIFO hog on the worker's CPU for 5 s|tests/integration/fault_worker_stall.sh"
 	"S3 outage|S3 server killed mid-upload and restarted; delivery process killed mid-upload|tests/integration/rec_delivery_faults.sh"
 	"spool bound reached|bucket unreachable until the spool is full|tests/integration/rec_spool_bound.sh"
+	"disk full for the spool|the spool's file system (a 160 KiB tmpfs) fills up while a call is recorded|tests/integration/fault_spool_disk_full.sh"
+	"ring overflow|a 4-record fork ring and a slow ship lcore while a call is recorded|tests/integration/rec_ring_overflow.sh"
+	"worker lcore stalled|a SCHED_FIFO hog on the worker's CPU for 5 s|tests/integration/fault_worker_stall.sh"
 )
-for extra in tests/integration/fault_*.sh tests/integration/rec_ring_overflow*.sh tests/integration/rec_kill*.sh; do
+for extra in tests/integration/fault_*.sh; do
 	[ -f "$extra" ] || continue
 	case " ${matrix[*]} " in *"$extra"*) continue ;; esac
 	desc=$(sed -n '2s/^# *//p' "$extra")
