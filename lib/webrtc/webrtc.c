@@ -596,3 +596,18 @@ void mg_webrtc_leg_state_wipe(struct mg_webrtc_leg_state *st)
 {
 	explicit_bzero(st, sizeof(*st));
 }
+
+int mg_webrtc_set_identity(struct mg_webrtc *w, mg_dtls_ctx *identity)
+{
+	if (!identity)
+		return -1;
+	/* associations already made keep their reference to the old one */
+	mg_dtls_ctx_free(w->identity);
+	w->identity = identity;
+	return 0;
+}
+
+mg_dtls_ctx *mg_webrtc_identity(const struct mg_webrtc *w)
+{
+	return w->identity;
+}

@@ -61,6 +61,11 @@ struct mg_webrtc_leg;
  * registers it with the data plane. NULL on allocation failure. */
 struct mg_webrtc *mg_webrtc_create(struct mg_dataplane *dp, mg_dtls_ctx *identity);
 void mg_webrtc_destroy(struct mg_webrtc *w);
+/* Replaces the instance's DTLS identity (taken over), e.g. by the one persisted before a
+ * restart; associations already made keep theirs. 0, or -1 for NULL. */
+int mg_webrtc_set_identity(struct mg_webrtc *w, mg_dtls_ctx *identity);
+/* The identity in use (to persist it: mg_dtls_ctx_export_pem). */
+mg_dtls_ctx *mg_webrtc_identity(const struct mg_webrtc *w);
 /* "sha-256 AB:CD:..." of the instance certificate (a=fingerprint). */
 const char *mg_webrtc_fingerprint(const struct mg_webrtc *w);
 void mg_webrtc_get_stats(const struct mg_webrtc *w, struct mg_webrtc_stats *out);
