@@ -21,7 +21,7 @@ struct loaded {
 static int take_value(void *arg, const char *key, const void *val, size_t len)
 {
 	struct loaded *l = arg;
-	if (key[0] || l->val) /* only "<prefix>dtls-cert" itself */
+	if (strcmp(key, "cert") != 0 || l->val) /* "<prefix>dtls:cert" only */
 		return 0;
 	l->val = malloc(len + 1);
 	if (l->val) {
@@ -85,7 +85,7 @@ static int store_identity(struct mg_webrtc *w, struct mg_keys_blob *blob, const 
 		goto out;
 	}
 	struct mg_state *st = mg_state_open(base);
-	if (!st || mg_state_put(st, "dtls-cert", sealed, strlen(sealed)) < 0 ||
+	if (!st || mg_state_put(st, "dtls:cert", sealed, strlen(sealed)) < 0 ||
 	    mg_state_flush(st, 3000) < 0)
 		snprintf(why, cap, "Redis did not take it");
 	else
@@ -119,7 +119,7 @@ void mg_app_dtls_identity(struct mg_webrtc *w, struct mg_keys_blob *blob,
 	cfg.port = (uint16_t)atoi(colon + 1);
 	char field[128], why[200] = "";
 	snprintf(field, sizeof(field), "dtls-identity|%s", p->state_prefix);
-	snprintf(cfg.prefix, sizeof(cfg.prefix), "%sdtls-cert", p->state_prefix);
+	snprintf(cfg.prefix, sizeof(cfg.prefix), "%sdtls:", p->state_prefix);
 	struct loaded l = {0};
 	if (mg_state_load(&cfg, take_value, &l, why, sizeof(why)) < 0) {
 		/* never overwrite what may be there: this start keeps a new certificate */
