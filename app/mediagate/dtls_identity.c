@@ -98,11 +98,9 @@ out:
 	return rc;
 }
 
-void mg_app_dtls_identity(struct mg_webrtc *w, struct mg_keys_blob *blob,
-			  const struct mg_profile *p, void (*log)(const char *msg))
+static void identity(struct mg_webrtc *w, struct mg_keys_blob *blob, const struct mg_profile *p,
+		     void (*log)(const char *msg))
 {
-	if (!w)
-		return;
 	if (!p->state_redis[0] || !blob) {
 		say(log,
 		    "webrtc: DTLS certificate not persisted (needs [state] redis and [keys]): "
@@ -156,4 +154,19 @@ void mg_app_dtls_identity(struct mg_webrtc *w, struct mg_keys_blob *blob,
 		    "webrtc: DTLS certificate not stored (%s); a=fingerprint %s changes at the "
 		    "next start",
 		    why, mg_webrtc_fingerprint(w));
+}
+
+void mg_app_dtls_identity(struct mg_webrtc *w, struct mg_keys *keys, const struct mg_profile *p,
+			  void (*log)(const char *msg))
+{
+	if (!w)
+		return;
+	/* its own data-key cache: /mediagate/keys' keys_state_* count session snapshots only */
+	struct mg_keys_blob *blob = NULL;
+	if (keys && p->state_redis[0] &&
+	    mg_keys_blob_create(&blob, keys, p->keys_principal, p->keys_bucket_key_period) !=
+		MG_KEYS_OK)
+		blob = NULL;
+	identity(w, blob, p, log);
+	mg_keys_blob_destroy(blob);
 }

@@ -4,6 +4,8 @@
 # webrtc_chromium.sh) with the session state in a real redis-server and the instance key in a
 # real SoftHSM2 token. While both ends send, mediagate is killed with SIGKILL and started
 # again with the same Redis. Checks:
+#  - then a takeover: kill -9 again, a standby with another prefix takes the call over, the
+#    browser keeps receiving;
 #  - the first start stores its DTLS certificate sealed in Redis (<prefix>dtls:cert, no PEM
 #    key in clear), the second loads it: the same a=fingerprint;
 #  - the stored call holds neither the ICE password nor anything like a PEM key in clear;
@@ -35,11 +37,12 @@ ip netns exec "${id}core" redis-server --bind 127.0.0.1 --port "$rport" --dir "$
 	--save '' --appendonly yes --appendfsync always --daemonize no >"$work/redis.log" 2>&1 &
 redis_pid=$!
 for _ in $(seq 1 50); do "${RC[@]}" ping 2>/dev/null | grep -q PONG && break; sleep 0.1; done
-start_mg() { # log name
+start_mg() { # log name [prefix [takeover prefix]]
 	ip netns exec "${id}core" "$build/app/mediagate/mediagate" --profile af_packet \
 		--set eal.file_prefix="mgwr$$$1" --set control.ng_listen="127.0.0.1:$ngport" \
 		--set control.prometheus_listen=off --set state.redis="127.0.0.1:$rport" \
-		--set state.prefix="mg:w:" "${mg_keys_args[@]}" >"$work/mg-$1.log" 2>&1 &
+		--set state.prefix="${2:-mg:w:}" ${3:+--set state.takeover="$3"} \
+		"${mg_keys_args[@]}" >"$work/mg-$1.log" 2>&1 &
 	mg_pid=$!
 	mg_wait_ng "${id}core" "$ngport" || fail "mediagate ($1) did not answer ng"
 }
@@ -59,7 +62,7 @@ ok "DTLS certificate sealed in Redis under mg:w:dtls:cert ($fp1)"
 
 # the call: 40 s of media once connected, the browser reports its figures as it goes
 name=c1
-ip netns exec "${id}a" env NODE_PATH="$modules" node "$drv" "$work" "$name" 40 progress \
+ip netns exec "${id}a" env NODE_PATH="$modules" node "$drv" "$work" "$name" 50 progress \
 	>"$work/$name.node.log" 2>&1 &
 drv_pid=$!
 for _ in $(seq 1 600); do [ -s "$work/$name.offer.sdp" ] && break; sleep 0.1; done
@@ -76,7 +79,7 @@ python3 -c 'import json,sys; d=json.load(open(sys.argv[1])); assert d["result"]=
 	"$work/$name.offer.json" "$work/$name.carrier-offer.sdp" || fail "offer refused: $(cat "$work/$name.offer.json")"
 to=$(grep -m1 -oP '^m=audio \K[0-9]+' "$work/$name.carrier-offer.sdp")
 ip netns exec "${id}b" python3 "$peer" --bind "10.91.0.3:5000" --to "10.91.0.1:$to" \
-	--seconds 75 --ready "$work/$name.peer.ready" --after "$work/restarted" >"$work/$name.peer.json" &
+	--seconds 90 --ready "$work/$name.peer.ready" --after "$work/restarted" >"$work/$name.peer.json" &
 peer_pid=$!
 sdp_b=$'v=0\r\no=carrier 7 7 IN IP4 10.91.0.3\r\ns=-\r\nc=IN IP4 10.91.0.3\r\nt=0 0\r\nm=audio 5000 RTP/AVP 0\r\na=rtpmap:0 PCMU/8000\r\na=ptime:20\r\na=sendrecv\r\n'
 python3 - "$name" "$sdp_b" >"$work/$name.answer.req" <<'PY'
@@ -133,6 +136,29 @@ assert st["stun_bad_integrity"] == 0
 print("browser inbound packets: %d before the kill, %d now" % (before, after))
 PY
 ok "after the restart the browser keeps receiving (no new DTLS handshake, consent checks answered)"
+
+# takeover: kill -9 again, a standby with its own prefix (and its own certificate) takes the
+# call over from mg:w:
+sleep 2
+before=$(progress packetsReceived)
+kill -9 "$mg_pid"; wait "$mg_pid" 2>/dev/null || true
+start_mg standby "mg:x:" "mg:w:"
+grep -q "restored 1 session(s) from mg:w:" "$work/mg-standby.log" || fail "standby did not take the call over: $(grep state: "$work/mg-standby.log")"
+grep -q "WITHOUT their SRTP keys" "$work/mg-standby.log" && fail "keys not restored by the standby"
+for _ in $(seq 1 150); do [ "$(progress packetsReceived)" -gt $((before + 150)) ] && break; sleep 0.1; done
+after=$(progress packetsReceived)
+tel_of standby /mediagate/stats >"$work/stats3.json"
+python3 - "$work/stats3.json" "$before" "$after" <<'PY' || fail "after the takeover"
+import json, sys
+st = json.load(open(sys.argv[1]))["/mediagate/stats"]
+before, after = int(sys.argv[2]), int(sys.argv[3])
+assert after - before > 100, ("the browser does not receive after the takeover", before, after)
+assert st["webrtc_legs"] == 1 and st["dtls_handshakes_started"] == 0, st
+assert st["stun_answered"] >= 1, "consent checks not answered by the standby"
+print("browser inbound packets: %d before the takeover, %d now" % (before, after))
+PY
+"${RC[@]}" exists "mg:x:call:$name" | grep -q 1 || fail "the standby did not store the call under its prefix"
+ok "takeover by a standby (own prefix): the browser keeps receiving with the restored keys, consent answered"
 wait "$drv_pid" || true
 wait "$peer_pid" || true
 cat "$work/$name.result.json"; echo; cat "$work/$name.peer.json"; echo
@@ -144,7 +170,7 @@ assert p["received_after"] > 250, ("the carrier got too little from the browser 
 assert 700 <= p.get("tone_hz_after", 0) <= 900, ("the browser's tone did not decode after the restart", p)
 print("carrier after the restart: %d packets, %.0f Hz" % (p["received_after"], p["tone_hz_after"]))
 PY
-ok "the carrier keeps receiving the browser's 800 Hz tone after the restart"
+ok "the carrier keeps receiving the browser's 800 Hz tone after the restart and the takeover"
 "${NGPY[@]}" '{"command": "delete", "call-id": "c1", "from-tag": "browser"}' >/dev/null
-tel_of second /mediagate/stats | grep -q '"webrtc_legs": 0' || fail "WebRTC leg not freed with its call"
+tel_of standby /mediagate/stats | grep -q '"webrtc_legs": 0' || fail "WebRTC leg not freed with its call"
 ok "delete frees the restored WebRTC leg"
