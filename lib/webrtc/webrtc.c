@@ -316,7 +316,10 @@ static void after_dtls(struct mg_webrtc *w, struct mg_webrtc_leg *l, enum mg_dtl
 		w->stats.handshake_fail[f]++;
 		w->stats.handshakes_timeout += f == MG_DTLS_FAIL_TIMEOUT;
 		w->stats.fingerprint_mismatch += f == MG_DTLS_FAIL_FINGERPRINT;
-		remove_keys(w, l);
+		/* the keys restored from a snapshot stay: a failed attempt next to them (stray
+		 * records at a restored server leg) must not cut a call that works */
+		if (!l->restored)
+			remove_keys(w, l);
 	} else if (st == MG_DTLS_STATE_CLOSED && !l->end_counted) {
 		l->end_counted = true;
 		w->stats.closed_by_peer += mg_dtls_closed_by_peer(l->dtls) != 0;

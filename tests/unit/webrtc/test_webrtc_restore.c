@@ -438,6 +438,39 @@ int main(int argc, char **argv)
 	CHECK_EQ_INT(st.stun_answered - st0.stun_answered, 1);
 	CHECK_EQ_INT(st.pairs_selected - st0.pairs_selected, 0); /* the pair was restored */
 
+	mg_srtp_ctx *in0 = cfg->srtp_in, *out0 = cfg->srtp_out;
+	/* stray DTLS from the browser's address (a record that is no ClientHello, a replayed
+	 * old flight): the restored keys stay */
+	uint8_t junk[64] = {23, 0xfe, 0xfd, 0, 1, 0, 0, 0, 0, 0, 9, 0, 40};
+	struct mg_dp_slow_udp jp = pkt_from(port, MG_DEMUX_DTLS, junk, 13 + 40);
+	for (int k = 0; k < 3; k++)
+		mg_webrtc_input(wr, &jp, mg_webrtc_now_ns());
+	mg_webrtc_run_timers(wr, mg_webrtc_now_ns());
+	drain_sent();
+	mg_webrtc_get_stats(wr, &st);
+	CHECK_EQ_INT(st.dtls_datagrams_in - st0.dtls_datagrams_in, 3); /* they reached it */
+	CHECK(cfg->srtp_in && cfg->srtp_out);
+	/* a handshake with a certificate that is not the signalled one (someone at the
+	 * browser's address): refused, and the restored keys stay in place */
+	mg_dtls_ctx *intruder = mg_dtls_ctx_new("intruder", 1);
+	struct mg_dtls_fingerprint nfp; /* this process's certificate: the client accepts it */
+	const char *nf = mg_webrtc_fingerprint(wr);
+	CHECK(mg_dtls_fingerprint_parse(nf, strlen(nf), &nfp) == 0);
+	struct mg_dtls_config icfg = {.role = MG_DTLS_ROLE_CLIENT, .remote_fingerprint = &nfp};
+	mg_dtls *icl = mg_dtls_new(intruder, &icfg);
+	handshake(icl, port);
+	mg_webrtc_get_stats(wr, &st);
+	CHECK_EQ_INT(st.fingerprint_mismatch - st0.fingerprint_mismatch, 1);
+	CHECK(mg_dtls_state(icl) != MG_DTLS_STATE_CONNECTED);
+	mg_dtls_free(icl);
+	mg_dtls_ctx_free(intruder);
+	drain_sent();
+	CHECK(cfg->srtp_in == in0 && cfg->srtp_out == out0);
+	CHECK(roundtrip(b_tx, cfg->srtp_in, seq));
+	CHECK(roundtrip(cfg->srtp_out, b_rx, seq));
+	seq++;
+
+	mg_webrtc_get_stats(wr, &st0);
 	/* a re-INVITE with the same fingerprint: no handshake, the same contexts */
 	mg_srtp_ctx *in = cfg->srtp_in, *out = cfg->srtp_out;
 	ng_request((const char *const[]){"command", "offer", "call-id", "r1", "from-tag", "browser",
