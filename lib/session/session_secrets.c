@@ -71,6 +71,8 @@ uint64_t mg_call_secrets_signature(const struct mg_call *c, uint64_t h)
 			const mg_srtp_ctx *ctxs[2] = {cfg->srtp_in, cfg->srtp_out};
 			for (int d = 0; d < 2; d++) {
 				struct mg_srtp_ctx_state st;
+				/* keys installed or removed (DTLS, consent): written */
+				h = (h ^ (uint64_t)(ctxs[d] != NULL)) * 1099511628211ull;
 				if (!ctxs[d] || mg_srtp_ctx_export_state(ctxs[d], &st) != 0)
 					continue;
 				for (unsigned k = 0; k < st.n_ssrc; k++) {
