@@ -30,6 +30,7 @@
 #include "profile.h"
 #include "recorder.h"
 #include "state_keys.h"
+#include "dtls_identity.h"
 #include "session.h"
 #include "state.h"
 #include "telemetry.h"
@@ -249,6 +250,8 @@ int main(int argc, char **argv)
 	/* SRTP keys in the snapshots are sealed under the instance key, or left out */
 	struct mg_keys_blob *state_keys =
 	    mg_app_state_keys_connect(sessions, keys, &profile, log_line);
+	/* the a=fingerprint of the last run (sealed in Redis), or this one stored */
+	mg_app_dtls_identity(mg_ng_webrtc(ng), keys, &profile, log_line);
 	if (profile.state_redis[0]) {
 		struct mg_restore_report rep;
 		state = mg_sessions_state_open(sessions, profile.state_redis, profile.state_prefix,

@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "bencode.h"
 #include "ng_webrtc.h"
 
 /* Per media side (struct mg_media.webrtc[side]). */
@@ -54,6 +55,12 @@ static void free_side(void *arg, struct mg_media *m, int side)
 	m->webrtc[side] = NULL;
 }
 
+static void encode_side(void *arg, const struct mg_call *c, unsigned i, int side,
+			struct mg_bencode_out *o);
+static int restore_side(void *arg, struct mg_call *c, unsigned i, int side,
+			const struct mg_bencode_doc *doc, const struct mg_bencode_node *v,
+			struct mg_session_srtp_keys *keys);
+
 struct mg_webrtc *mg_ng_webrtc_create(struct mg_sessions *sessions)
 {
 	/* One certificate per instance (EC P-256, a=fingerprint sha-256). */
@@ -64,6 +71,9 @@ struct mg_webrtc *mg_ng_webrtc_create(struct mg_sessions *sessions)
 		return NULL;
 	}
 	mg_sessions_on_webrtc_free(sessions, free_side, w);
+	struct mg_session_webrtc_state hooks = {
+	    .encode = encode_side, .restore = restore_side, .arg = w};
+	mg_sessions_on_webrtc_state(sessions, &hooks);
 	return w;
 }
 
@@ -78,6 +88,7 @@ void mg_ng_webrtc_destroy(struct mg_webrtc *w, struct mg_sessions *sessions)
 				if (c->media[i].webrtc[side])
 					free_side(w, &c->media[i], side);
 	mg_sessions_on_webrtc_free(sessions, NULL, NULL);
+	mg_sessions_on_webrtc_state(sessions, NULL);
 	mg_webrtc_destroy(w);
 }
 
@@ -320,4 +331,229 @@ int mg_ng_webrtc_sdp(struct mg_webrtc *w, struct mg_call *c, int dst, bool answe
 			return -1;
 	}
 	return 0;
+}
+
+/* --- the session snapshot (sealed part, docs/state.md "WebRTC legs") --- */
+
+static void put_fp(struct mg_bencode_out *o, const char *k, const struct mg_dtls_fingerprint *fp)
+{
+	char text[300];
+	if (mg_dtls_fingerprint_format(fp, text, sizeof(text)) == 0)
+		mg_ben_kv_str(o, k, text);
+}
+
+static void put_key(struct mg_bencode_out *o, const char *k, const struct mg_srtp_key_params *p)
+{
+	const struct mg_srtp_suite_info *si = mg_srtp_suite_info(p->suite);
+	if (!si)
+		return;
+	mg_ben_str(o, k);
+	mg_ben_list_begin(o);
+	mg_ben_int(o, p->suite);
+	mg_ben_strn(o, (const char *)p->master_key, si->key_len);
+	mg_ben_strn(o, (const char *)p->master_salt, si->salt_len);
+	mg_ben_end(o);
+}
+
+static void encode_side(void *arg, const struct mg_call *c, unsigned i, int side,
+			struct mg_bencode_out *o)
+{
+	(void)arg;
+	const struct ng_webrtc_side *s = c->media[i].webrtc[side];
+	mg_ben_dict_begin(o);
+	mg_ben_kv_int(o, "dtls", s->dtls);
+	mg_ben_kv_int(o, "ice", s->ice);
+	mg_ben_kv_int(o, "role-known", s->role_known);
+	mg_ben_kv_int(o, "role", s->role);
+	if (s->have_remote_fp)
+		put_fp(o, "remote-fp", &s->remote_fp);
+	mg_ben_kv_str(o, "remote-ufrag", s->remote_ufrag);
+	mg_ben_kv_int(o, "our-setup", s->our_setup);
+	mg_ben_kv_str(o, "mid", s->mid);
+	mg_ben_kv_int(o, "bundle", s->bundle);
+	mg_ben_kv_int(o, "rtcp-mux", s->rtcp_mux);
+	struct mg_webrtc_leg_state st;
+	if (s->leg && mg_webrtc_leg_export(s->leg, &st) == 0) {
+		mg_ben_str(o, "leg");
+		mg_ben_dict_begin(o);
+		mg_ben_kv_str(o, "ufrag", st.ufrag);
+		mg_ben_kv_str(o, "pwd", st.pwd);
+		mg_ben_kv_str(o, "remote-ufrag", st.remote_ufrag);
+		mg_ben_kv_int(o, "ice", st.ice);
+		mg_ben_kv_int(o, "consent-lost", st.consent_lost);
+		if (st.selected) {
+			int64_t mac = 0;
+			for (int b = 0; b < 6; b++)
+				mac = mac << 8 | st.sel_mac.b[b];
+			mg_ben_str(o, "pair");
+			mg_ben_list_begin(o);
+			mg_ben_int(o, st.sel_ip);
+			mg_ben_int(o, st.sel_port);
+			mg_ben_int(o, st.sel_local_port);
+			mg_ben_int(o, mac);
+			mg_ben_end(o);
+		}
+		if (st.dtls) {
+			mg_ben_kv_int(o, "role", st.role);
+			put_fp(o, "fp", &st.fp);
+		}
+		if (st.have_keys) {
+			mg_ben_kv_int(o, "profile", st.keys.profile);
+			put_key(o, "in", &st.keys.rx);
+			put_key(o, "out", &st.keys.tx);
+		}
+		mg_ben_end(o);
+		mg_webrtc_leg_state_wipe(&st);
+	}
+	mg_ben_end(o);
+}
+
+static int64_t int_of(const struct mg_bencode_doc *doc, const struct mg_bencode_node *d,
+		      const char *k, int64_t min, int64_t max, bool *bad)
+{
+	const struct mg_bencode_node *n = mg_bencode_dict_get(doc, d, k);
+	if (!n || n->type != MG_BEN_INT || n->num < min || n->num > max) {
+		*bad = true;
+		return min;
+	}
+	return n->num;
+}
+
+static void str_of(const struct mg_bencode_doc *doc, const struct mg_bencode_node *d, const char *k,
+		   char *out, size_t cap, bool *bad)
+{
+	if (!mg_bencode_str_copy(mg_bencode_dict_get(doc, d, k), out, cap))
+		*bad = true;
+}
+
+static bool fp_of(const struct mg_bencode_doc *doc, const struct mg_bencode_node *d, const char *k,
+		  struct mg_dtls_fingerprint *fp)
+{
+	const struct mg_bencode_node *n = mg_bencode_dict_get(doc, d, k);
+	return n && n->type == MG_BEN_STR && mg_dtls_fingerprint_parse(n->str, n->str_len, fp) == 0;
+}
+
+/* [suite key salt] into params whose key/salt point at key/salt (given arrays). */
+static bool key_of(const struct mg_bencode_doc *doc, const struct mg_bencode_node *d, const char *k,
+		   struct mg_srtp_key_params *p, uint8_t *key, uint8_t *salt)
+{
+	const struct mg_bencode_node *l = mg_bencode_dict_get(doc, d, k);
+	const struct mg_bencode_node *suite =
+	    l && l->type == MG_BEN_LIST ? mg_bencode_child(doc, l) : NULL;
+	const struct mg_bencode_node *kn = suite ? mg_bencode_next(doc, suite) : NULL;
+	const struct mg_bencode_node *sn = kn ? mg_bencode_next(doc, kn) : NULL;
+	if (!sn || suite->type != MG_BEN_INT || kn->type != MG_BEN_STR || sn->type != MG_BEN_STR ||
+	    suite->num < 0 || suite->num >= MG_SRTP_SUITE_COUNT)
+		return false;
+	const struct mg_srtp_suite_info *si = mg_srtp_suite_info((enum mg_srtp_suite)suite->num);
+	if (!si || kn->str_len != si->key_len || sn->str_len != si->salt_len ||
+	    si->key_len > MG_SRTP_MAX_KEY_LEN || si->salt_len > MG_SRTP_MAX_SALT_LEN)
+		return false;
+	memset(p, 0, sizeof(*p));
+	p->suite = (enum mg_srtp_suite)suite->num;
+	memcpy(key, kn->str, kn->str_len);
+	memcpy(salt, sn->str, sn->str_len);
+	p->master_key = key;
+	p->master_salt = salt;
+	return true;
+}
+
+static int restore_side(void *arg, struct mg_call *c, unsigned i, int side,
+			const struct mg_bencode_doc *doc, const struct mg_bencode_node *v,
+			struct mg_session_srtp_keys *keys)
+{
+	struct mg_webrtc *w = arg;
+	struct mg_media *m = &c->media[i];
+	if (!v || v->type != MG_BEN_DICT || !m->leg[side])
+		return -1;
+	if (m->webrtc[side])
+		free_side(w, m, side);
+	struct ng_webrtc_side *s = side_state(m, side);
+	if (!s)
+		return -1;
+	bool bad = false;
+	s->dtls = int_of(doc, v, "dtls", 0, 1, &bad);
+	s->ice = int_of(doc, v, "ice", 0, 1, &bad);
+	s->role_known = int_of(doc, v, "role-known", 0, 1, &bad);
+	s->role = (enum mg_dtls_role)int_of(doc, v, "role", 0, 16, &bad);
+	s->have_remote_fp = fp_of(doc, v, "remote-fp", &s->remote_fp);
+	str_of(doc, v, "remote-ufrag", s->remote_ufrag, sizeof(s->remote_ufrag), &bad);
+	s->our_setup = (enum mg_dtls_setup)int_of(doc, v, "our-setup", 0, 16, &bad);
+	str_of(doc, v, "mid", s->mid, sizeof(s->mid), &bad);
+	s->bundle = int_of(doc, v, "bundle", 0, 1, &bad);
+	s->rtcp_mux = int_of(doc, v, "rtcp-mux", 0, 1, &bad);
+	const struct mg_bencode_node *ld = mg_bencode_dict_get(doc, v, "leg");
+	if (bad || !ld) {
+		if (bad)
+			free_side(w, m, side);
+		return bad ? -1 : 0;
+	}
+	if (ld->type != MG_BEN_DICT) {
+		free_side(w, m, side);
+		return -1;
+	}
+	struct mg_webrtc_leg_state st;
+	memset(&st, 0, sizeof(st));
+	str_of(doc, ld, "ufrag", st.ufrag, sizeof(st.ufrag), &bad);
+	str_of(doc, ld, "pwd", st.pwd, sizeof(st.pwd), &bad);
+	str_of(doc, ld, "remote-ufrag", st.remote_ufrag, sizeof(st.remote_ufrag), &bad);
+	st.ice = int_of(doc, ld, "ice", 0, 1, &bad);
+	st.consent_lost = int_of(doc, ld, "consent-lost", 0, 1, &bad);
+	const struct mg_bencode_node *pair = mg_bencode_dict_get(doc, ld, "pair");
+	if (pair) {
+		const struct mg_bencode_node *x[4] = {0};
+		x[0] = pair->type == MG_BEN_LIST ? mg_bencode_child(doc, pair) : NULL;
+		for (int k = 1; k < 4 && x[k - 1]; k++)
+			x[k] = mg_bencode_next(doc, x[k - 1]);
+		static const int64_t max[4] = {0xffffffffll, 65535, 65535, 0xffffffffffffll};
+		for (int k = 0; k < 4; k++)
+			if (!x[k] || x[k]->type != MG_BEN_INT || x[k]->num < 0 ||
+			    x[k]->num > max[k])
+				bad = true;
+		if (!bad) {
+			st.selected = true;
+			st.sel_ip = (uint32_t)x[0]->num;
+			st.sel_port = (uint16_t)x[1]->num;
+			st.sel_local_port = (uint16_t)x[2]->num;
+			for (int b = 5; b >= 0; b--)
+				st.sel_mac.b[5 - b] = (uint8_t)(x[3]->num >> (8 * b));
+		}
+	}
+	if (mg_bencode_dict_get(doc, ld, "role")) {
+		st.dtls = true;
+		st.role = (enum mg_dtls_role)int_of(doc, ld, "role", 0, 16, &bad);
+		if (!fp_of(doc, ld, "fp", &st.fp))
+			bad = true;
+	}
+	int rc = 0;
+	if (!bad && mg_bencode_dict_get(doc, ld, "profile")) {
+		st.keys.profile = (enum mg_dtls_profile)int_of(doc, ld, "profile", 0, 0xffff, &bad);
+		if (!bad && key_of(doc, ld, "in", &keys->in, keys->in_key, keys->in_salt) &&
+		    key_of(doc, ld, "out", &keys->out, keys->out_key, keys->out_salt)) {
+			/* the leg keeps a copy (a later snapshot writes it again) */
+			st.have_keys = true;
+			st.keys.rx = keys->in;
+			st.keys.tx = keys->out;
+			memcpy(st.keys.rx_key, keys->in_key, sizeof(st.keys.rx_key));
+			memcpy(st.keys.rx_salt, keys->in_salt, sizeof(st.keys.rx_salt));
+			memcpy(st.keys.tx_key, keys->out_key, sizeof(st.keys.tx_key));
+			memcpy(st.keys.tx_salt, keys->out_salt, sizeof(st.keys.tx_salt));
+			st.keys.rx.master_key = st.keys.rx_key;
+			st.keys.rx.master_salt = st.keys.rx_salt;
+			st.keys.tx.master_key = st.keys.tx_key;
+			st.keys.tx.master_salt = st.keys.tx_salt;
+			rc = 1;
+		} else
+			bad = true;
+	}
+	if (!bad)
+		s->leg =
+		    mg_webrtc_leg_restore(w, m->leg[side], &m->cfg[side], &st, mg_webrtc_now_ns());
+	mg_webrtc_leg_state_wipe(&st);
+	if (bad || !s->leg) {
+		free_side(w, m, side);
+		explicit_bzero(keys, sizeof(*keys));
+		return -1;
+	}
+	return rc;
 }

@@ -228,4 +228,30 @@ unsigned mg_sessions_restore_pending(struct mg_sessions *s, unsigned budget);
 /* Totals over both legs of a call. */
 void mg_call_totals(const struct mg_call *c, struct mg_leg_stats *out);
 
+/* WebRTC legs in the snapshot's sealed part (lib/ng/ng_webrtc.c registers these): encode
+ * writes one bencode value for media i, side of a call whose m->webrtc[side] is set; restore
+ * (from mg_sessions_restore_pending, after the leg is published) rebuilds that side's state
+ * from the value and, when it had SRTP keys, fills keys (in: what the peer sends) and returns
+ * 1; 0: no keys, -1: refused. The session builds the SRTP contexts with the saved stream
+ * state (ROC, sequence, SRTCP index) as for SDES legs. One registration per process. */
+struct mg_bencode_out;
+struct mg_bencode_doc;
+struct mg_bencode_node;
+struct mg_session_srtp_keys {
+	struct mg_srtp_key_params in, out; /* master_key/master_salt point into the arrays */
+	uint8_t in_key[MG_SRTP_MAX_KEY_LEN], in_salt[MG_SRTP_MAX_SALT_LEN];
+	uint8_t out_key[MG_SRTP_MAX_KEY_LEN], out_salt[MG_SRTP_MAX_SALT_LEN];
+};
+struct mg_session_webrtc_state {
+	void (*encode)(void *arg, const struct mg_call *c, unsigned i, int side,
+		       struct mg_bencode_out *o);
+	int (*restore)(void *arg, struct mg_call *c, unsigned i, int side,
+		       const struct mg_bencode_doc *doc, const struct mg_bencode_node *v,
+		       struct mg_session_srtp_keys *keys);
+	void *arg;
+};
+/* hooks NULL: unregistered (WebRTC sides are then stored without their state). */
+void mg_sessions_on_webrtc_state(struct mg_sessions *s,
+				 const struct mg_session_webrtc_state *hooks);
+
 #endif

@@ -10,12 +10,21 @@
  *     chosen-remote, chosen-ours: <a=crypto value>
  *     in, out: d used: i, used-rtcp: i, ssrc: l l ssrc roc seq rtp-started srtcp-index
  *              rtcp-started e ... e e
- *   (DTLS-SRTP keys of WebRTC legs are to go into the side dictionary as "dtls".) */
+ *     dtls: <WebRTC state, written by the registered hook (lib/ng/ng_webrtc.c)>
+ *     dtls-in, dtls-out: <stream state as in/out> (the contexts made from its DTLS keys) */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "session_secrets.h"
+
+/* WebRTC state hooks: one registration per process (lib/ng's manager). */
+static struct mg_session_webrtc_state webrtc_hooks;
+
+static bool side_has_webrtc(const struct mg_media *m, int side)
+{
+	return webrtc_hooks.encode && m->webrtc[side] != NULL;
+}
 
 void mg_sessions_set_sealer(struct mg_sessions *s, const struct mg_session_sealer *sealer,
 			    void (*log)(const char *msg))
@@ -62,6 +71,8 @@ uint64_t mg_call_secrets_signature(const struct mg_call *c, uint64_t h)
 			const mg_srtp_ctx *ctxs[2] = {cfg->srtp_in, cfg->srtp_out};
 			for (int d = 0; d < 2; d++) {
 				struct mg_srtp_ctx_state st;
+				/* keys installed or removed (DTLS, consent): written */
+				h = (h ^ (uint64_t)(ctxs[d] != NULL)) * 1099511628211ull;
 				if (!ctxs[d] || mg_srtp_ctx_export_state(ctxs[d], &st) != 0)
 					continue;
 				for (unsigned k = 0; k < st.n_ssrc; k++) {
@@ -125,6 +136,8 @@ long mg_call_encode_secrets(const struct mg_call *c, char *buf, size_t cap)
 	bool any = c->pii != NULL;
 	for (unsigned i = 0; i < c->n_media; i++)
 		any |= side_has_secrets(&c->media[i], 0) || side_has_secrets(&c->media[i], 1);
+	for (unsigned i = 0; i < c->n_media; i++)
+		any |= side_has_webrtc(&c->media[i], 0) || side_has_webrtc(&c->media[i], 1);
 	if (!any)
 		return 0;
 	struct mg_bencode_out o;
@@ -159,6 +172,12 @@ long mg_call_encode_secrets(const struct mg_call *c, char *buf, size_t cap)
 				}
 				put_ctx_state(&o, "in", m->cfg[side].srtp_in);
 				put_ctx_state(&o, "out", m->cfg[side].srtp_out);
+			}
+			if (side_has_webrtc(m, side)) {
+				mg_ben_str(&o, "dtls");
+				webrtc_hooks.encode(webrtc_hooks.arg, c, i, side, &o);
+				put_ctx_state(&o, "dtls-in", m->cfg[side].srtp_in);
+				put_ctx_state(&o, "dtls-out", m->cfg[side].srtp_out);
 			}
 			mg_ben_end(&o);
 		}
@@ -484,6 +503,7 @@ void mg_call_restore_finish(struct mg_sessions *s, struct mg_call *c)
 			if (!srtp)
 				cfg.srtp = false; /* only the SDES state then */
 			mg_call_secrets_apply(s, c, &sec, i, side, &cfg);
+			mg_call_secrets_apply_dtls(s, c, &sec, i, side, &cfg);
 			if (srtp && (cfg.srtp_in || cfg.srtp_out)) {
 				cfg.srtp = true;
 				mg_call_configure(s, c, i, side, &cfg);
@@ -499,4 +519,75 @@ unsigned mg_sessions_restore_pending(struct mg_sessions *s, unsigned budget)
 	for (unsigned n = 0; n < budget && k->pending; n++)
 		mg_call_restore_finish(s, k->pending);
 	return k->n_pending;
+}
+
+void mg_sessions_on_webrtc_state(struct mg_sessions *s, const struct mg_session_webrtc_state *hooks)
+{
+	(void)s;
+	if (hooks)
+		webrtc_hooks = *hooks;
+	else
+		memset(&webrtc_hooks, 0, sizeof(webrtc_hooks));
+}
+
+/* build_ctx for key params given directly (DTLS-exported keys). */
+static mg_srtp_ctx *build_ctx_params(struct mg_sessions *s, const struct mg_srtp_key_params *p,
+				     const struct mg_bencode_doc *doc,
+				     const struct mg_bencode_node *state, bool sending)
+{
+	mg_srtp_ctx *ctx = mg_dp_srtp_ctx_alloc();
+	if (!ctx)
+		return NULL;
+	if (mg_srtp_ctx_init(ctx, mg_dp_control_srtp_engine(mg_sessions_dataplane(s)), p) != 0) {
+		mg_dp_srtp_ctx_free(ctx);
+		return NULL;
+	}
+	struct mg_srtp_ctx_state st;
+	if (state && get_ctx_state(doc, state, &st)) {
+		for (unsigned k = 0; sending && k < st.n_ssrc; k++)
+			if (st.ssrc[k].rtcp_started)
+				st.ssrc[k].srtcp_index += MG_SECRETS_SRTCP_MARGIN;
+		st.srtp_used += MG_SECRETS_USED_MARGIN;
+		st.srtcp_used += MG_SECRETS_SRTCP_MARGIN;
+		mg_srtp_ctx_import_state(ctx, &st);
+	}
+	return ctx;
+}
+
+void mg_call_secrets_apply_dtls(struct mg_sessions *s, struct mg_call *c,
+				const struct mg_call_secrets *sec, unsigned i, int side,
+				struct mg_leg_cfg *cfg)
+{
+	if (!sec || !sec->ok || !webrtc_hooks.restore)
+		return;
+	const struct mg_bencode_doc *doc = &sec->doc;
+	const struct mg_bencode_node *media = mg_bencode_dict_get(doc, &doc->nodes[0], "media");
+	if (!media || media->type != MG_BEN_LIST)
+		return;
+	const struct mg_bencode_node *md = mg_bencode_child(doc, media);
+	for (unsigned k = 0; md && k < i; k++)
+		md = mg_bencode_next(doc, md);
+	if (!md || md->type != MG_BEN_LIST)
+		return;
+	const struct mg_bencode_node *sd = mg_bencode_child(doc, md);
+	if (side == 1 && sd)
+		sd = mg_bencode_next(doc, sd);
+	const struct mg_bencode_node *v =
+	    sd && sd->type == MG_BEN_DICT ? mg_bencode_dict_get(doc, sd, "dtls") : NULL;
+	if (!v)
+		return;
+	struct mg_session_srtp_keys keys;
+	memset(&keys, 0, sizeof(keys));
+	int rc = webrtc_hooks.restore(webrtc_hooks.arg, c, i, side, doc, v, &keys);
+	if (rc == 1 && cfg->srtp && !cfg->srtp_in && !cfg->srtp_out) {
+		keys.in.master_key = keys.in_key;
+		keys.in.master_salt = keys.in_salt;
+		keys.out.master_key = keys.out_key;
+		keys.out.master_salt = keys.out_salt;
+		cfg->srtp_in = build_ctx_params(s, &keys.in, doc,
+						mg_bencode_dict_get(doc, sd, "dtls-in"), false);
+		cfg->srtp_out = build_ctx_params(s, &keys.out, doc,
+						 mg_bencode_dict_get(doc, sd, "dtls-out"), true);
+	}
+	explicit_bzero(&keys, sizeof(keys));
 }

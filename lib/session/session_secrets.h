@@ -64,6 +64,13 @@ void mg_call_pending_remove(struct mg_sessions *s, struct mg_call *c);
 void mg_call_secrets_restore_pii(struct mg_sessions *s, struct mg_call *c,
 				 const struct mg_call_secrets *sec, const char *ani_hash);
 
+/* WebRTC sides (docs/state.md "WebRTC legs"): their state under "dtls" in the side's
+ * dictionary, their SRTP stream state under "dtls-in"/"dtls-out". Contexts are built into
+ * cfg like mg_call_secrets_apply does for SDES. */
+void mg_call_secrets_apply_dtls(struct mg_sessions *s, struct mg_call *c,
+				const struct mg_call_secrets *sec, unsigned i, int side,
+				struct mg_leg_cfg *cfg);
+
 /* Margins applied at restore (docs/state.md "SRTP state"): */
 #define MG_SECRETS_SEQ_QUANTUM_BITS   12   /* rewrite after 4096 RTP packets of a stream */
 #define MG_SECRETS_SRTCP_QUANTUM_BITS 6	   /* ... or 64 SRTCP packets */

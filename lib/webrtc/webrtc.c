@@ -32,6 +32,9 @@ struct mg_webrtc_leg {
 	bool started, keys_in, end_counted;
 	struct mg_dtls_counters last; /* counters already added to the totals */
 	struct mg_webrtc_leg *prev, *next;
+	/* the SRTP keys in use (for the session snapshot); restored: they came from one */
+	bool have_keys, restored;
+	struct mg_dtls_srtp_keys keys;
 };
 
 struct mg_webrtc {
@@ -160,7 +163,7 @@ void mg_webrtc_leg_free(struct mg_webrtc *w, struct mg_webrtc_leg *l)
 	if (l->next)
 		l->next->prev = l->prev;
 	mg_dtls_free(l->dtls);
-	memset(l, 0, sizeof(*l));
+	explicit_bzero(l, sizeof(*l));
 	free(l);
 	w->stats.legs--;
 }
@@ -196,7 +199,8 @@ bool mg_webrtc_leg_has_dtls(const struct mg_webrtc_leg *l)
 
 enum mg_dtls_state mg_webrtc_leg_dtls_state(const struct mg_webrtc_leg *l)
 {
-	return l->dtls ? mg_dtls_state(l->dtls) : MG_DTLS_STATE_NEW;
+	enum mg_dtls_state st = l->dtls ? mg_dtls_state(l->dtls) : MG_DTLS_STATE_NEW;
+	return l->restored && st == MG_DTLS_STATE_NEW ? MG_DTLS_STATE_CONNECTED : st;
 }
 
 /* Publishes the session's configuration of the leg (optionally forgetting the latch). */
@@ -245,6 +249,16 @@ static int new_ctx(struct mg_webrtc *w, const struct mg_srtp_key_params *p, mg_s
 	return 0;
 }
 
+/* The key params point into the structure itself: copies repoint them. */
+static void keys_copy(struct mg_dtls_srtp_keys *dst, const struct mg_dtls_srtp_keys *src)
+{
+	*dst = *src;
+	dst->tx.master_key = dst->tx_key;
+	dst->tx.master_salt = dst->tx_salt;
+	dst->rx.master_key = dst->rx_key;
+	dst->rx.master_salt = dst->rx_salt;
+}
+
 static void install_keys(struct mg_webrtc *w, struct mg_webrtc_leg *l)
 {
 	struct mg_dtls_srtp_keys keys;
@@ -257,6 +271,9 @@ static void install_keys(struct mg_webrtc *w, struct mg_webrtc_leg *l)
 		w->stats.handshake_fail[MG_DTLS_FAIL_KEY_EXPORT]++;
 		return;
 	}
+	keys_copy(&l->keys, &keys);
+	l->have_keys = true;
+	l->restored = false;
 	mg_dtls_srtp_keys_wipe(&keys);
 	l->cfg->srtp = true;
 	l->cfg->srtp_in = in;	/* what the browser sends */
@@ -299,7 +316,10 @@ static void after_dtls(struct mg_webrtc *w, struct mg_webrtc_leg *l, enum mg_dtl
 		w->stats.handshake_fail[f]++;
 		w->stats.handshakes_timeout += f == MG_DTLS_FAIL_TIMEOUT;
 		w->stats.fingerprint_mismatch += f == MG_DTLS_FAIL_FINGERPRINT;
-		remove_keys(w, l);
+		/* the keys restored from a snapshot stay: a failed attempt next to them (stray
+		 * records at a restored server leg) must not cut a call that works */
+		if (!l->restored)
+			remove_keys(w, l);
 	} else if (st == MG_DTLS_STATE_CLOSED && !l->end_counted) {
 		l->end_counted = true;
 		w->stats.closed_by_peer += mg_dtls_closed_by_peer(l->dtls) != 0;
@@ -326,6 +346,9 @@ int mg_webrtc_leg_set_dtls(struct mg_webrtc *w, struct mg_webrtc_leg *l, enum mg
 		    st == MG_DTLS_STATE_CONNECTED)
 			return 0; /* same association (re-INVITE without changes) */
 	}
+	if (l->restored && l->role == role && l->fp.hash == remote_fp->hash &&
+	    l->fp.len == remote_fp->len && !memcmp(l->fp.value, remote_fp->value, l->fp.len))
+		return 0; /* restored keys of this association: no new handshake */
 	l->fp = *remote_fp;
 	l->role = role;
 	struct mg_dtls_config cfg = {.role = role, .remote_fingerprint = &l->fp};
@@ -489,4 +512,105 @@ unsigned mg_webrtc_run_timers(struct mg_webrtc *w, uint64_t now)
 	}
 	w->next_scan_ns = next;
 	return fired;
+}
+
+int mg_webrtc_leg_export(const struct mg_webrtc_leg *l, struct mg_webrtc_leg_state *out)
+{
+	memset(out, 0, sizeof(*out));
+	memcpy(out->ufrag, l->ufrag, sizeof(out->ufrag));
+	memcpy(out->pwd, l->pwd, sizeof(out->pwd));
+	memcpy(out->remote_ufrag, l->remote_ufrag, sizeof(out->remote_ufrag));
+	out->ice = l->ice;
+	out->selected = l->selected;
+	out->consent_lost = l->consent_lost;
+	out->sel_ip = l->sel_ip;
+	out->sel_port = l->sel_port;
+	out->sel_local_port = l->sel_local_port;
+	out->sel_mac = l->sel_mac;
+	out->dtls = l->dtls != NULL || l->restored;
+	out->role = l->role;
+	out->fp = l->fp;
+	out->have_keys = l->have_keys;
+	if (l->have_keys)
+		keys_copy(&out->keys, &l->keys);
+	return 0;
+}
+
+static bool ice_chars(const char *s, size_t min, size_t max)
+{
+	size_t n = strlen(s);
+	if (n < min || n > max)
+		return false;
+	for (size_t i = 0; i < n; i++)
+		if (!((s[i] >= 'A' && s[i] <= 'Z') || (s[i] >= 'a' && s[i] <= 'z') ||
+		      (s[i] >= '0' && s[i] <= '9') || s[i] == '+' || s[i] == '/'))
+			return false;
+	return true;
+}
+
+struct mg_webrtc_leg *mg_webrtc_leg_restore(struct mg_webrtc *w, struct mg_leg *leg,
+					    struct mg_leg_cfg *cfg,
+					    const struct mg_webrtc_leg_state *st, uint64_t now_ns)
+{
+	if (!ice_chars(st->ufrag, 4, MG_WEBRTC_UFRAG_LEN) ||
+	    !ice_chars(st->pwd, 22, MG_WEBRTC_PWD_LEN) ||
+	    strnlen(st->remote_ufrag, sizeof(st->remote_ufrag)) == sizeof(st->remote_ufrag))
+		return NULL;
+	if (st->dtls && (st->role != MG_DTLS_ROLE_CLIENT && st->role != MG_DTLS_ROLE_SERVER))
+		return NULL;
+	struct mg_webrtc_leg *l = mg_webrtc_leg_new(w, leg, cfg);
+	if (!l)
+		return NULL;
+	/* the credentials the browser knows from our answer: its checks go on matching */
+	memcpy(l->ufrag, st->ufrag, sizeof(l->ufrag));
+	memcpy(l->pwd, st->pwd, sizeof(l->pwd));
+	memcpy(l->remote_ufrag, st->remote_ufrag, sizeof(l->remote_ufrag));
+	l->ice = st->ice;
+	l->selected = st->selected;
+	l->consent_lost = st->consent_lost;
+	l->sel_ip = st->sel_ip;
+	l->sel_port = st->sel_port;
+	l->sel_local_port = st->sel_local_port;
+	l->sel_mac = st->sel_mac;
+	/* consent as of the restore: the browser's next checks (every few s) keep it */
+	if (l->selected && !l->consent_lost)
+		mg_stun_consent_refresh(&l->consent, now_ns);
+	if (st->dtls) {
+		l->role = st->role;
+		l->fp = st->fp;
+		l->restored = st->have_keys;
+		if (st->have_keys) {
+			keys_copy(&l->keys, &st->keys);
+			l->have_keys = true;
+		}
+		/* A server may see a new ClientHello (the browser re-keys after a re-offer):
+		 * an association waits for it, the restored keys stay until it completes. A
+		 * client never starts one by itself on restored keys; without keys (the
+		 * snapshot was taken mid-handshake) a fresh association starts over. */
+		if (l->role == MG_DTLS_ROLE_SERVER || !st->have_keys) {
+			struct mg_dtls_config dc = {.role = l->role, .remote_fingerprint = &l->fp};
+			l->dtls = mg_dtls_new(w->identity, &dc);
+		}
+	}
+	return l;
+}
+
+void mg_webrtc_leg_state_wipe(struct mg_webrtc_leg_state *st)
+{
+	explicit_bzero(st, sizeof(*st));
+}
+
+int mg_webrtc_set_identity(struct mg_webrtc *w, mg_dtls_ctx *identity)
+{
+	if (!identity)
+		return -1;
+	/* associations already made keep their reference to the old one */
+	mg_dtls_ctx_free(w->identity);
+	w->identity = identity;
+	return 0;
+}
+
+mg_dtls_ctx *mg_webrtc_identity(const struct mg_webrtc *w)
+{
+	return w->identity;
 }

@@ -61,6 +61,11 @@ struct mg_webrtc_leg;
  * registers it with the data plane. NULL on allocation failure. */
 struct mg_webrtc *mg_webrtc_create(struct mg_dataplane *dp, mg_dtls_ctx *identity);
 void mg_webrtc_destroy(struct mg_webrtc *w);
+/* Replaces the instance's DTLS identity (taken over), e.g. by the one persisted before a
+ * restart; associations already made keep theirs. 0, or -1 for NULL. */
+int mg_webrtc_set_identity(struct mg_webrtc *w, mg_dtls_ctx *identity);
+/* The identity in use (to persist it: mg_dtls_ctx_export_pem). */
+mg_dtls_ctx *mg_webrtc_identity(const struct mg_webrtc *w);
 /* "sha-256 AB:CD:..." of the instance certificate (a=fingerprint). */
 const char *mg_webrtc_fingerprint(const struct mg_webrtc *w);
 void mg_webrtc_get_stats(const struct mg_webrtc *w, struct mg_webrtc_stats *out);
@@ -95,6 +100,35 @@ int mg_webrtc_leg_set_dtls(struct mg_webrtc *w, struct mg_webrtc_leg *l, enum mg
 void mg_webrtc_leg_keep_pair(struct mg_webrtc *w, struct mg_webrtc_leg *l);
 bool mg_webrtc_leg_has_dtls(const struct mg_webrtc_leg *l);
 enum mg_dtls_state mg_webrtc_leg_dtls_state(const struct mg_webrtc_leg *l);
+
+/* What a WebRTC leg needs to come back after a restart or a takeover (the session
+ * snapshot's sealed part, lib/ng/ng_webrtc.c): the local ICE credentials the browser knows,
+ * the selected pair, the DTLS role and peer fingerprint, and the SRTP keys the association
+ * exported. Secret: wipe it (mg_webrtc_leg_state_wipe). */
+struct mg_webrtc_leg_state {
+	char ufrag[MG_WEBRTC_UFRAG_LEN + 1], pwd[MG_WEBRTC_PWD_LEN + 1];
+	char remote_ufrag[257];
+	bool ice;
+	bool selected, consent_lost;
+	uint32_t sel_ip;
+	uint16_t sel_port, sel_local_port;
+	struct mg_mac sel_mac;
+	bool dtls; /* role and fp are set */
+	enum mg_dtls_role role;
+	struct mg_dtls_fingerprint fp;
+	bool have_keys; /* keys: the association's (rx: what the peer sends, tx: ours) */
+	struct mg_dtls_srtp_keys keys;
+};
+int mg_webrtc_leg_export(const struct mg_webrtc_leg *l, struct mg_webrtc_leg_state *out);
+/* A WebRTC leg for `leg` rebuilt from a snapshot (fails on bad credentials/role): STUN
+ * checks with the saved credentials are answered, consent counts from now_ns, the saved
+ * pair stays selected, and no DTLS handshake is started; the caller installs SRTP contexts
+ * made from st->keys in cfg. A server-role leg accepts a new handshake from the peer
+ * (its keys replace the restored ones when it completes). */
+struct mg_webrtc_leg *mg_webrtc_leg_restore(struct mg_webrtc *w, struct mg_leg *leg,
+					    struct mg_leg_cfg *cfg,
+					    const struct mg_webrtc_leg_state *st, uint64_t now_ns);
+void mg_webrtc_leg_state_wipe(struct mg_webrtc_leg_state *st);
 
 /* Monotonic clock in ns (the one the data-plane hook uses). */
 uint64_t mg_webrtc_now_ns(void);

@@ -2,13 +2,16 @@
 // makes an RTCPeerConnection offer (PCMU only, an 800 Hz oscillator as microphone), writes it to
 // <dir>/<name>.offer.sdp, waits for <dir>/<name>.answer.sdp (mediagate's answer, via ng), applies
 // it and reports the transport and RTP figures to <dir>/<name>.result.json.
-// Usage: node webrtc_chromium.js <dir> <name> [seconds of media]
+// Usage: node webrtc_chromium.js <dir> <name> [seconds of media] [progress]
+// With "progress" the figures are also written every 250 ms to <dir>/<name>.progress.json
+// (webrtc_restart.sh watches the inbound packets across a restart of mediagate).
 const fs = require('fs');
 const path = require('path');
 const {chromium} = require('playwright-core');
 
 const [dir, name] = [process.argv[2], process.argv[3]];
 const seconds = Number(process.argv[4] || 5);
+const progress = process.argv[5] === 'progress';
 const file = ext => path.join(dir, `${name}.${ext}`);
 const sleep = ms => new Promise(r => setTimeout(r, ms));
 
@@ -81,6 +84,23 @@ const sleep = ms => new Promise(r => setTimeout(r, ms));
 				connectedAt = i;
 			if (st === 'failed' || (connectedAt >= 0 && i - connectedAt >= 4 * seconds))
 				break;
+			if (progress) {
+				const f = await page.evaluate(async () => {
+					const r = {state : window.pc.connectionState};
+					(await window.pc.getStats()).forEach(s => {
+						if (s.type === 'inbound-rtp' && s.kind === 'audio')
+							r.packetsReceived = s.packetsReceived;
+						if (s.type === 'outbound-rtp' && s.kind === 'audio')
+							r.packetsSent = s.packetsSent;
+						if (s.type === 'transport')
+							r.dtlsState = s.dtlsState;
+					});
+					return r;
+				});
+				f.states = states;
+				fs.writeFileSync(file('progress.json.tmp'), JSON.stringify(f));
+				fs.renameSync(file('progress.json.tmp'), file('progress.json'));
+			}
 			await sleep(250);
 		}
 		result.states = states;

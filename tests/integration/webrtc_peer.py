@@ -6,6 +6,7 @@ decodes what arrives and reports JSON: packets, payload types, SSRCs, and the to
 import argparse
 import json
 import math
+import os
 import select
 import socket
 import struct
@@ -35,6 +36,7 @@ def main():
     ap.add_argument("--to", required=True)
     ap.add_argument("--seconds", type=float, default=12)
     ap.add_argument("--ready")
+    ap.add_argument("--after", help="also count what arrives once this file exists")
     a = ap.parse_args()
     h, p = a.bind.rsplit(":", 1)
     sock = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
@@ -45,7 +47,8 @@ def main():
         open(a.ready, "w").close()
     ssrc, seq, ts, n_sent = 0x0CA441E4, 1, 0, 0
     got = {"received": 0, "pts": {}, "ssrcs": [], "sources": []}
-    samples = []
+    samples, samples_after = [], []
+    got_after = 0
     start = time.time()
     next_send = start
     while time.time() - start < a.seconds:
@@ -77,9 +80,19 @@ def main():
         off = 12 + 4 * cc
         if data[0] & 0x10 and len(data) >= off + 4:
             off += 4 + 4 * struct.unpack("!H", data[off + 2:off + 4])[0]
+        after = a.after and os.path.exists(a.after)
+        got_after += bool(after)
         if pt == 0:
             samples.extend(ulaw_decode(b) for b in data[off:])
+            if after:
+                samples_after.extend(ulaw_decode(b) for b in data[off:])
     got["sent"] = n_sent
+    if a.after:
+        got["received_after"] = got_after
+        body = samples_after[4000:] if len(samples_after) > 8000 else samples_after
+        if body:
+            crossings = sum(1 for i in range(1, len(body)) if (body[i - 1] < 0) != (body[i] < 0))
+            got["tone_hz_after"] = crossings / 2 / (len(body) / 8000)
     # the tone: skip the first second (encoder start-up), then zero crossings and RMS
     body = samples[8000:] if len(samples) > 16000 else samples
     if body:
