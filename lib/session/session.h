@@ -79,13 +79,13 @@ struct mg_call {
 	/* recording policy of this call's legs as lib/recorder last set it, stored in the
 	 * snapshot so a restore resumes the recording (session_links.c, docs/state.md) */
 	struct mg_call_rec {
-		bool set;		 /* some leg of the call is in a contact's policy */
-		uint8_t mode, state;	 /* the contact's enum mg_rec_mode / mg_rec_state */
-		uint32_t primary;	 /* policy leg id of the recorded agent, 0: none */
-		uint32_t next_leg;	 /* the contact's last leg id given out */
-		uint32_t leg_id[2];	 /* per side: policy leg id, 0: not in the policy */
-		uint8_t role[2];	 /* enum mg_rec_role */
-		uint8_t flags[2];	 /* MG_CALL_REC_* */
+		bool set;	     /* some leg of the call is in a contact's policy */
+		uint8_t mode, state; /* the contact's enum mg_rec_mode / mg_rec_state */
+		uint32_t primary;    /* policy leg id of the recorded agent, 0: none */
+		uint32_t next_leg;   /* the contact's last leg id given out */
+		uint32_t leg_id[2];  /* per side: policy leg id, 0: not in the policy */
+		uint8_t role[2];     /* enum mg_rec_role */
+		uint8_t flags[2];    /* MG_CALL_REC_* */
 	} rec;
 	/* restored conference membership and relay pairings, until
 	 * mg_sessions_restore_links rebuilds them (then freed) */
