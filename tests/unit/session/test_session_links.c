@@ -265,5 +265,10 @@ int main(void)
 	mg_call_delete(sessions, mg_call_find(sessions, "t1"));
 	int rc = mg_call_restore(sessions, bad, len[2], err, sizeof(err));
 	CHECK(rc == -1 || mg_call_find(sessions, "t1"));
+	mg_ng_destroy(ng);
+	mg_sessions_destroy(sessions);
+	while (mg_dp_control_poll(dp))
+		;
+	mg_dp_destroy(dp);
 	return CHECK_DONE();
 }
