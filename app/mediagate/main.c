@@ -277,6 +277,12 @@ int main(int argc, char **argv)
 				       "re-keyed",
 				       rep.without_keys[k], rep.prefix[k], rep.keys_error[k]);
 		}
+		if (rep.links.conferences || rep.links.pairings || rep.links.failed)
+			logmsg("state: %u conference(s) with %u part(ies) and %u relay pairing(s) "
+			       "restored%s%s",
+			       rep.links.conferences, rep.links.parties, rep.links.pairings,
+			       rep.links.failed ? "; not restored: " : "",
+			       rep.links.failed ? rep.links.error : "");
 	}
 
 	/* Recording ([recording]): rings per worker, ship on lcores.ship or, with ship = none,
@@ -301,6 +307,8 @@ int main(int argc, char **argv)
 		}
 		if (recorder)
 			mg_ng_set_recorder(ng, recorder);
+		if (recorder) /* restored calls that were being recorded: a new recording */
+			mg_recorder_resume(recorder);
 	}
 	if (recorder) {
 		if (profile.ship_lcore >= 0)

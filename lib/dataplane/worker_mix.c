@@ -587,6 +587,12 @@ int mg_dp_relay_connect(struct mg_dataplane *dp, struct mg_leg *a, struct mg_leg
 	if (a == b || a->worker != b->worker || a->conf_ctl || b->conf_ctl || !a->published ||
 	    !b->published)
 		return -1;
+	/* the worker re-pairs the peers (at once when not started): keep the control view
+	 * of all four first, as a join does */
+	relay_ctl_init(a);
+	relay_ctl_init(b);
+	relay_ctl_init(a->relay_ctl);
+	relay_ctl_init(b->relay_ctl);
 	if (conf_cmd(dp, a->worker, MG_CMD_CONF_RELAY, NULL, a, b, NULL, false, false) != 0)
 		return -1;
 	if (mg_dp_leg_relay_partner(a) != b) {

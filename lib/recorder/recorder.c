@@ -441,9 +441,43 @@ static void close_recording(struct mg_recorder *r, struct contact *ct, bool forc
 	ct->closing = true;
 }
 
+/* The contact's policy as each of its calls carries it into the session state (the
+ * snapshot, docs/state.md): a restore resumes the recording from it. */
+static void mirror_policy(struct mg_recorder *r, struct contact *ct)
+{
+	const struct mg_rec_policy *p = &ct->policy;
+	for (int k = 0; k < MG_REC_POLICY_MAX_LEGS; k++) {
+		struct rec_leg *l = &ct->legs[k];
+		struct mg_call *c = l->used ? mg_call_find(r->sessions, l->call_id) : NULL;
+		if (!c)
+			continue;
+		struct mg_call_rec rec = c->rec;
+		rec.set = true;
+		rec.mode = p->mode;
+		rec.state = p->state;
+		rec.primary = p->primary >= 0 ? p->legs[p->primary].id : 0;
+		rec.next_leg = ct->next_leg_id;
+		int idx = policy_index(p, l->id);
+		rec.leg_id[l->side] = idx >= 0 ? l->id : 0;
+		if (idx >= 0) {
+			const struct mg_rec_policy_leg *pl = &p->legs[idx];
+			rec.role[l->side] = pl->role;
+			rec.flags[l->side] = (uint8_t)((pl->present ? MG_CALL_REC_PRESENT : 0) |
+						       (pl->connected ? MG_CALL_REC_CONNECTED : 0) |
+						       (pl->on_hold ? MG_CALL_REC_HOLD : 0) |
+						       (pl->muted ? MG_CALL_REC_MUTED : 0));
+		}
+		if (memcmp(&rec, &c->rec, sizeof(rec))) {
+			c->rec = rec;
+			mg_call_mark_dirty(r->sessions, c);
+		}
+	}
+}
+
 static void apply_result(struct mg_recorder *r, struct contact *ct, int res, char *err,
 			 size_t errlen)
 {
+	mirror_policy(r, ct);
 	if ((res & MG_REC_POLICY_STARTED) && ct->closing) {
 		set_err(err, errlen, "the previous recording of contact %s is still closing",
 			ct->contact_id);
@@ -899,4 +933,73 @@ void mg_recorder_metrics(struct mg_recorder *r, mg_recorder_metric_fn emit, void
 	emit(arg, "spool_upload_failures", st.upload_failures, false);
 	emit(arg, "spool_full_events", st.spool_full_events, false);
 	emit(arg, "spool_full_alarm", st.spool_full_alarm, true);
+}
+
+/* A restored call's legs go back into their contact's policy as the snapshot had them. */
+static void resume_call(struct contact *ct, struct mg_call *c)
+{
+	struct mg_rec_policy *p = &ct->policy;
+	if (p->n_legs == 0 && ct->next_leg_id == 0) { /* the contact's first call here */
+		p->mode = c->rec.mode;
+		p->state = c->rec.state;
+	}
+	if (c->rec.next_leg > ct->next_leg_id)
+		ct->next_leg_id = c->rec.next_leg;
+	for (int side = 0; side < 2; side++) {
+		uint32_t id = c->rec.leg_id[side];
+		if (!id || leg_of(ct, c, side) || policy_index(p, id) >= 0 ||
+		    p->n_legs >= MG_REC_POLICY_MAX_LEGS)
+			continue;
+		struct rec_leg *l = NULL;
+		for (int k = 0; k < MG_REC_POLICY_MAX_LEGS && !l; k++)
+			if (!ct->legs[k].used)
+				l = &ct->legs[k];
+		if (!l)
+			continue;
+		*l = (struct rec_leg){.used = true, .side = side, .id = id};
+		snprintf(l->call_id, sizeof(l->call_id), "%s", c->call_id);
+		uint8_t f = c->rec.flags[side];
+		int idx = p->n_legs++;
+		p->legs[idx] = (struct mg_rec_policy_leg){.id = id,
+							  .role = c->rec.role[side],
+							  .present = true,
+							  .connected = f & MG_CALL_REC_CONNECTED,
+							  .on_hold = f & MG_CALL_REC_HOLD,
+							  .muted = f & MG_CALL_REC_MUTED};
+		if (id == c->rec.primary)
+			p->primary = (int8_t)idx;
+	}
+}
+
+unsigned mg_recorder_resume(struct mg_recorder *r)
+{
+	unsigned resumed = 0;
+	for (struct mg_call *c = mg_call_first(r->sessions); c; c = mg_call_next(c)) {
+		if (!c->rec.set || !c->contact_id[0])
+			continue;
+		struct contact *ct = contact_of(r, c, true);
+		if (!ct) {
+			logmsg("contact %s: not resumed: too many contacts", c->contact_id);
+			continue;
+		}
+		resume_call(ct, c);
+	}
+	for (uint32_t i = 0; i < r->max_contacts; i++) {
+		struct contact *ct = &r->contacts[i];
+		if (!ct->used || ct->open)
+			continue;
+		int res = 0;
+		if (ct->policy.state == MG_REC_STATE_ACTIVE && ct->policy.mode != MG_REC_MODE_NONE)
+			res = MG_REC_POLICY_STARTED | MG_REC_POLICY_CHANGED;
+		char err[200] = "";
+		apply_result(r, ct, res, err, sizeof(err));
+		if (ct->open) {
+			resumed++;
+			logmsg(
+			    "contact %s: recording resumed after a restore (a new recording; the "
+			    "one cut short stays in the spool)",
+			    ct->contact_id);
+		}
+	}
+	return resumed;
 }

@@ -32,6 +32,11 @@ struct mg_recorder *mg_recorder_create(const struct mg_profile *profile, struct 
 				       struct mg_sessions *sessions, char *err, size_t errlen);
 /* Gives the workers their rings; before mg_dp_start. */
 int mg_recorder_attach(struct mg_recorder *r, struct mg_dataplane *dp);
+/* After a restore (session state): puts the restored calls' legs back into their contacts'
+ * policies as their snapshots had them and, for each contact that was being recorded,
+ * starts a new recording and gives the legs their channels again. After attach, before the
+ * workers start. Returns the recordings started. */
+unsigned mg_recorder_resume(struct mg_recorder *r);
 /* Closes every open recording (marked partial: cut short by the stop), commits it and
  * frees everything. The ship must have stopped (mg_recorder_ship_stop + lcore wait). */
 void mg_recorder_destroy(struct mg_recorder *r);

@@ -76,7 +76,25 @@ struct mg_call {
 	/* worker + 1 for new legs (set so that the calls of one contact share a worker and
 	 * can be conferenced); 0: least loaded */
 	int16_t place_worker;
+	/* recording policy of this call's legs as lib/recorder last set it, stored in the
+	 * snapshot so a restore resumes the recording (session_links.c, docs/state.md) */
+	struct mg_call_rec {
+		bool set;	     /* some leg of the call is in a contact's policy */
+		uint8_t mode, state; /* the contact's enum mg_rec_mode / mg_rec_state */
+		uint32_t primary;    /* policy leg id of the recorded agent, 0: none */
+		uint32_t next_leg;   /* the contact's last leg id given out */
+		uint32_t leg_id[2];  /* per side: policy leg id, 0: not in the policy */
+		uint8_t role[2];     /* enum mg_rec_role */
+		uint8_t flags[2];    /* MG_CALL_REC_* */
+	} rec;
+	/* restored conference membership and relay pairings, until
+	 * mg_sessions_restore_links rebuilds them (then freed) */
+	struct mg_call_links *links;
 };
+#define MG_CALL_REC_PRESENT   0x01
+#define MG_CALL_REC_CONNECTED 0x02
+#define MG_CALL_REC_HOLD      0x04
+#define MG_CALL_REC_MUTED     0x08
 
 /* Personal data of a call (ng `ani`, `dnis`, `external-number`, `contact-attributes`):
  * kept in clear only in process memory, in Redis only inside the sealed field; the ANI
@@ -171,6 +189,10 @@ long mg_sessions_restore(struct mg_sessions *s, const struct mg_state_config *cf
  * appliance's prefix, optional), open the writer for `prefix`, move the taken-over keys
  * to it and write every restored call. `redis` is "host:port". Returns the store, or
  * NULL when out of memory; `report` says what each prefix gave (restored -1: unreadable). */
+struct mg_links_report {
+	unsigned conferences, parties, pairings, failed;
+	char error[200];
+};
 struct mg_restore_report {
 	char prefix[2][64];
 	long restored[2], failed[2];
@@ -179,6 +201,8 @@ struct mg_restore_report {
 	/* calls restored without their SRTP keys (sealed field not opened), first reason */
 	long without_keys[2];
 	char keys_error[2][256];
+	/* conferences and relay pairings rebuilt after both prefixes were restored */
+	struct mg_links_report links;
 };
 struct mg_state *mg_sessions_state_open(struct mg_sessions *s, const char *redis,
 					const char *prefix, const char *takeover,
@@ -224,6 +248,27 @@ long mg_sessions_find_by_ani(struct mg_sessions *s, const char *instance, const 
  * this builds those of up to `budget` calls (control loop); returns how many calls are
  * still waiting. mg_call_find finishes a waiting call first (ng on it sees its keys). */
 unsigned mg_sessions_restore_pending(struct mg_sessions *s, unsigned budget);
+
+/* Conference membership, relay pairings across calls (connect, transfers), the sides'
+ * G.711/telephone-event payload types, the worker placement and the recording policy
+ * state in the snapshot (lib/session/session_links.c, docs/state.md). The encoder appends
+ * its keys to the open root dictionary; the decoders read them back (place: before the
+ * legs are allocated, the rest after). */
+struct mg_bencode_out;
+struct mg_bencode_doc;
+struct mg_bencode_node;
+void mg_call_encode_links(const struct mg_call *c, struct mg_bencode_out *o);
+void mg_call_decode_place(struct mg_sessions *s, const struct mg_bencode_doc *d,
+			  const struct mg_bencode_node *root, struct mg_call *c);
+/* 0, or -1 when out of memory (err filled) */
+int mg_call_decode_links(const struct mg_bencode_doc *d, const struct mg_bencode_node *root,
+			 struct mg_call *c, char *err, size_t errlen);
+void mg_call_links_free(struct mg_call *c);
+/* After a restore: re-pairs the relays and rebuilds the conferences on their workers
+ * (joins queued to the workers) from what the restored calls carried. Returns the number
+ * of conferences rebuilt; *failed counts the parties that could not be put back (err: the
+ * first reason). */
+void mg_sessions_restore_links(struct mg_sessions *s, struct mg_links_report *rep);
 
 /* Totals over both legs of a call. */
 void mg_call_totals(const struct mg_call *c, struct mg_leg_stats *out);

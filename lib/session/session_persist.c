@@ -83,6 +83,21 @@ static uint64_t latch_signature(const struct mg_call *c)
 			h = (h ^ v) * 1099511628211ull;
 			h = (h ^ w) * 1099511628211ull;
 		}
+	/* conferences, pairings and mute/hold in them (ng conference commands change calls
+	 * other than the one named) */
+	for (unsigned i = 0; i < c->n_media; i++)
+		for (int side = 0; side < 2; side++) {
+			struct mg_leg *l = c->media[i].leg[side];
+			if (!l)
+				continue;
+			bool muted = false, hold = false;
+			if (l->conf_ctl)
+				mg_dp_conf_leg_state(l, &muted, &hold);
+			h = (h ^ (uint64_t)(uintptr_t)l->conf_ctl) * 1099511628211ull;
+			h = (h ^ (uint64_t)(uintptr_t)mg_dp_leg_relay_partner(l) ^
+			     (uint64_t)muted << 1 ^ (uint64_t)hold << 2) *
+			    1099511628211ull;
+		}
 	/* and the SRTP ROC/sequence, coarsely, so a restart resumes close to it */
 	return mg_call_secrets_signature(c, h);
 }
@@ -233,6 +248,8 @@ struct mg_state *mg_sessions_state_open(struct mg_sessions *s, const char *redis
 		snprintf(report->keys_error[k], sizeof(report->keys_error[k]), "%s",
 			 keys->last_open_error);
 	}
+	/* with every call of both prefixes back: pairings across calls and conferences */
+	mg_sessions_restore_links(s, &report->links);
 	snprintf(cfg.prefix, sizeof(cfg.prefix), "%s", prefix);
 	struct mg_state *st = mg_state_open(&cfg);
 	if (!st)

@@ -87,6 +87,7 @@ size_t mg_call_encode_sealed(const struct mg_call *c, const char *sealed, char *
 		mg_ben_kv_str(&o, "sealed", sealed);
 	if (sealed && c->pii && c->pii->ani_hash[0]) /* keyed: for the ANI index only */
 		mg_ben_kv_str(&o, "ani-hash", c->pii->ani_hash);
+	mg_call_encode_links(c, &o); /* conferences, pairings, recording (session_links.c) */
 	mg_ben_end(&o);
 	return mg_bencode_out_ok(&o) ? o.len : 0;
 }
@@ -226,6 +227,7 @@ int mg_call_restore(struct mg_sessions *s, const char *blob, size_t len, char *e
 	if (!r.bad && sealed && sealed->type == MG_BEN_STR)
 		mg_call_secrets_open(s, c, sealed->str, sealed->str_len, &secrets, keys_err,
 				     sizeof(keys_err));
+	mg_call_decode_place(s, &doc, root, c); /* the legs go back to their worker */
 	const struct mg_bencode_node *media = get(&r, root, "media", MG_BEN_LIST);
 	unsigned i = 0;
 	for (const struct mg_bencode_node *md = mg_bencode_child(&doc, media); md && !r.bad;
@@ -287,10 +289,13 @@ int mg_call_restore(struct mg_sessions *s, const char *blob, size_t len, char *e
 		    s, c, &secrets,
 		    h && mg_bencode_str_copy(h, ani_hash, sizeof(ani_hash)) ? ani_hash : NULL);
 	}
+	if (!r.bad && mg_call_decode_links(&doc, root, c, err, errlen) < 0)
+		r.bad = true;
 	if (!r.bad)
 		mg_call_pending_add(s, c, &secrets);
 	mg_call_secrets_free(&secrets);
 	if (r.bad) {
+		mg_call_links_free(c);
 		mg_call_delete(s, c);
 		return -1;
 	}
