@@ -19,8 +19,10 @@ source "$root/scripts/lib/netns.sh"
 mg_cleanup_extra() { :; }
 
 mg_test_cleanup() {
-	[ -n "${mg_pid:-}" ] && kill "$mg_pid" 2>/dev/null && wait "$mg_pid" 2>/dev/null
-	mg_cleanup_extra
+	# never stop early (set -e): a mediagate that exits non-zero (ASan leak report) must
+	# not leave its namespaces behind
+	[ -n "${mg_pid:-}" ] && kill "$mg_pid" 2>/dev/null && wait "$mg_pid" 2>/dev/null || true
+	mg_cleanup_extra || true
 	mg_lan_down "$id"
 	[ -n "${MG_KEEP:-}" ] || rm -rf "$work" "/var/run/dpdk/$prefix"
 }
