@@ -382,18 +382,14 @@ static bool get_ctx_state(const struct mg_bencode_doc *doc, const struct mg_benc
  * used twice with the same key, even if the last checkpoint was a little behind). RTP
  * sequence numbers come from the relayed source, so the RTP state is taken as saved and
  * RFC 3711's index estimate carries the ROC over a wrap that happened since. */
-static mg_srtp_ctx *build_ctx(struct mg_sessions *s, const struct mg_sdes_crypto *cr,
-			      const struct mg_bencode_doc *doc, const struct mg_bencode_node *state,
-			      bool sending)
+static mg_srtp_ctx *build_ctx_params(struct mg_sessions *s, const struct mg_srtp_key_params *p,
+				     const struct mg_bencode_doc *doc,
+				     const struct mg_bencode_node *state, bool sending)
 {
-	struct mg_srtp_key_params params;
-	if (mg_sdes_key_params(cr, 0, &params) != MG_SDES_OK)
-		return NULL;
 	mg_srtp_ctx *ctx = mg_dp_srtp_ctx_alloc();
 	if (!ctx)
 		return NULL;
-	if (mg_srtp_ctx_init(ctx, mg_dp_control_srtp_engine(mg_sessions_dataplane(s)), &params) !=
-	    0) {
+	if (mg_srtp_ctx_init(ctx, mg_dp_control_srtp_engine(mg_sessions_dataplane(s)), p) != 0) {
 		mg_dp_srtp_ctx_free(ctx);
 		return NULL;
 	}
@@ -407,6 +403,17 @@ static mg_srtp_ctx *build_ctx(struct mg_sessions *s, const struct mg_sdes_crypto
 		mg_srtp_ctx_import_state(ctx, &st);
 	}
 	return ctx;
+}
+
+/* The same from an SDES key (a=crypto). */
+static mg_srtp_ctx *build_ctx(struct mg_sessions *s, const struct mg_sdes_crypto *cr,
+			      const struct mg_bencode_doc *doc, const struct mg_bencode_node *state,
+			      bool sending)
+{
+	struct mg_srtp_key_params params;
+	if (mg_sdes_key_params(cr, 0, &params) != MG_SDES_OK)
+		return NULL;
+	return build_ctx_params(s, &params, doc, state, sending);
 }
 
 void mg_call_secrets_apply(struct mg_sessions *s, struct mg_call *c,
@@ -528,30 +535,6 @@ void mg_sessions_on_webrtc_state(struct mg_sessions *s, const struct mg_session_
 		webrtc_hooks = *hooks;
 	else
 		memset(&webrtc_hooks, 0, sizeof(webrtc_hooks));
-}
-
-/* build_ctx for key params given directly (DTLS-exported keys). */
-static mg_srtp_ctx *build_ctx_params(struct mg_sessions *s, const struct mg_srtp_key_params *p,
-				     const struct mg_bencode_doc *doc,
-				     const struct mg_bencode_node *state, bool sending)
-{
-	mg_srtp_ctx *ctx = mg_dp_srtp_ctx_alloc();
-	if (!ctx)
-		return NULL;
-	if (mg_srtp_ctx_init(ctx, mg_dp_control_srtp_engine(mg_sessions_dataplane(s)), p) != 0) {
-		mg_dp_srtp_ctx_free(ctx);
-		return NULL;
-	}
-	struct mg_srtp_ctx_state st;
-	if (state && get_ctx_state(doc, state, &st)) {
-		for (unsigned k = 0; sending && k < st.n_ssrc; k++)
-			if (st.ssrc[k].rtcp_started)
-				st.ssrc[k].srtcp_index += MG_SECRETS_SRTCP_MARGIN;
-		st.srtp_used += MG_SECRETS_USED_MARGIN;
-		st.srtcp_used += MG_SECRETS_SRTCP_MARGIN;
-		mg_srtp_ctx_import_state(ctx, &st);
-	}
-	return ctx;
 }
 
 void mg_call_secrets_apply_dtls(struct mg_sessions *s, struct mg_call *c,
