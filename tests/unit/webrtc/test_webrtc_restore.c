@@ -30,18 +30,9 @@
 #include "session_secrets.h"
 #include "stun.h"
 #include "webrtc.h"
+#include "webrtc_harness.h"
 
-static struct mg_dataplane *dp;
-static struct mg_sessions *sessions;
-static struct mg_ng *ng;
-static struct mg_webrtc *wr;
-static struct rte_ring *rx_ring[2], *tx_ring[2];
-static char answer[65536];
 static struct mg_keys_blob *blob;
-
-#define BROWSER_IP   0x0a000002u
-#define BROWSER_PORT 50000
-#define BROWSER_PWD  "browserpassword0123456789"
 
 static int seal(void *arg, const char *instance, const char *field, const char *plain, size_t len,
 		char **out, char *err, size_t errlen)
@@ -86,62 +77,6 @@ static void stop(void)
 	ng = NULL;
 	sessions = NULL;
 	wr = NULL;
-}
-
-static size_t put_str(char *p, const char *s)
-{
-	return (size_t)sprintf(p, "%zu:%s", strlen(s), s);
-}
-
-static const char *ng_request(const char *const *kv)
-{
-	static char req[32768];
-	static unsigned cookie;
-	char *p = req;
-	p += sprintf(p, "ck%u d", ++cookie);
-	for (unsigned i = 0; kv[i]; i += 2) {
-		p += put_str(p, kv[i]);
-		p += put_str(p, kv[i + 1]);
-	}
-	*p++ = 'e';
-	size_t n = mg_ng_handle(ng, req, (size_t)(p - req), answer, sizeof(answer) - 1);
-	answer[n] = 0;
-	return answer;
-}
-
-static bool ng_ok(void)
-{
-	return strstr(answer, "6:result2:ok") != NULL;
-}
-
-static const char *ng_sdp(void)
-{
-	static char sdp[32768];
-	const char *p = strstr(answer, "3:sdp");
-	sdp[0] = 0;
-	if (!p)
-		return sdp;
-	char *end;
-	unsigned long n = strtoul(p + 5, &end, 10);
-	if (*end != ':' || n >= sizeof(sdp))
-		return sdp;
-	memcpy(sdp, end + 1, n);
-	sdp[n] = 0;
-	return sdp;
-}
-
-static bool sdp_attr(const char *sdp, const char *prefix, char *out, size_t cap)
-{
-	const char *p = strstr(sdp, prefix);
-	if (!p)
-		return false;
-	p += strlen(prefix);
-	size_t n = strcspn(p, "\r\n");
-	if (n >= cap)
-		return false;
-	memcpy(out, p, n);
-	out[n] = 0;
-	return true;
 }
 
 static const char *browser_offer(const char *fingerprint)
