@@ -11,6 +11,9 @@
 #   mg_keys_setup [INSTANCE]  a private SoftHSM2 token with INSTANCE's key (default:
 #                        "default", owner mediagate); sets mg_keys_args (--set ... for
 #                        mg_start), $keys_state and $rec_cli with MG_REC_* exported
+#   mg_redis_start       redis-server in ${id}core on 127.0.0.1:$rport (default ngport + 1),
+#                        private dir $work, appendfsync always; sets RC (its redis-cli) and
+#                        redis_pid (the test's mg_cleanup_extra kills it); fails unless it answers
 #   fail MSG / ok MSG
 #   MG_KEEP=1            keep $work (and the EAL runtime dir) after the test, to look at it
 build=${MG_BUILD:-$root/build}
@@ -47,6 +50,16 @@ fail() {
 	exit 1
 }
 ok() { echo "ok: $*"; }
+
+mg_redis_start() {
+	rport=${rport:-$((ngport + 1))}
+	RC=(ip netns exec "${id}core" redis-cli -p "$rport")
+	ip netns exec "${id}core" redis-server --bind 127.0.0.1 --port "$rport" --dir "$work" \
+		--save '' --appendonly yes --appendfsync always --daemonize no >"$work/redis.log" 2>&1 &
+	redis_pid=$!
+	for _ in $(seq 1 50); do "${RC[@]}" ping 2>/dev/null | grep -q PONG && return 0; sleep 0.1; done
+	fail "redis-server did not start on port $rport"
+}
 
 mg_keys_setup() {
 	local instance=${1:-default}

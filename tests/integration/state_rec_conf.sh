@@ -29,11 +29,7 @@ mg_cleanup_extra() {
 }
 mg_lan_up "$id"
 mg_keys_setup
-ip netns exec "${id}core" redis-server --bind 127.0.0.1 --port "$rport" --dir "$work" \
-	--save '' --appendonly yes --appendfsync always --daemonize no >"$work/redis.log" 2>&1 &
-redis_pid=$!
-RC=(ip netns exec "${id}core" redis-cli -p "$rport")
-for _ in $(seq 1 50); do "${RC[@]}" ping 2>/dev/null | grep -q PONG && break; sleep 0.1; done
+mg_redis_start
 "${RC[@]}" ping 2>/dev/null | grep -q PONG || fail "redis did not start"
 mg_args=("${mg_keys_args[@]}" --set recording.enable=on --set state.redis="127.0.0.1:$rport"
 	 --set state.prefix="mg:rc:")

@@ -18,14 +18,6 @@ mg_cleanup_extra() {
 	rm -rf /var/run/dpdk/mgst$$*
 }
 mg_lan_up "$id"
-RC=(ip netns exec "${id}core" redis-cli -p "$rport")
-start_redis() {
-	ip netns exec "${id}core" redis-server --bind 127.0.0.1 --port "$rport" --dir "$work" \
-		--save '' --appendonly yes --appendfsync always --daemonize no >"$work/redis.log" 2>&1 &
-	redis_pid=$!
-	for i in $(seq 1 50); do "${RC[@]}" ping 2>/dev/null | grep -q PONG && return 0; sleep 0.1; done
-	fail "redis did not start"
-}
 start_mg() { # log-name prefix [takeover]
 	ip netns exec "${id}core" "$build/app/mediagate/mediagate" --profile af_packet \
 		--set eal.file_prefix="mgst$$$1" --set control.ng_listen="127.0.0.1:$ngport" \
@@ -36,7 +28,7 @@ start_mg() { # log-name prefix [takeover]
 }
 tel_of() { printf '%s\n' "$2" | timeout 5 dpdk-telemetry.py -f "mgst$$$1"; }
 
-start_redis
+mg_redis_start
 start_mg first "mg:a:"
 "${NG[@]}" offer --call-id=keep --from-tag=a --sdp=$'v=0\r\no=- 1 1 IN IP4 10.91.0.2\r\ns=-\r\nc=IN IP4 10.91.0.2\r\nt=0 0\r\nm=audio 4000 RTP/AVP 0\r\n' >"$work/o" || fail offer
 "${NG[@]}" answer --call-id=keep --from-tag=a --to-tag=b --sdp=$'v=0\r\no=- 1 1 IN IP4 10.91.0.3\r\ns=-\r\nc=IN IP4 10.91.0.3\r\nt=0 0\r\nm=audio 5000 RTP/AVP 0\r\n' >"$work/a" || fail answer
@@ -115,7 +107,7 @@ tel_of standby /mediagate/stats | python3 -c '
 import json, sys
 s = json.load(sys.stdin)["/mediagate/stats"]
 assert s["state_connected"] == 0 and s["state_pending"] >= 1, s' || fail "telemetry does not show Redis down with writes pending"
-start_redis
+mg_redis_start
 for i in $(seq 1 50); do "${RC[@]}" exists "mg:b:call:while-down" | grep -q 1 && break; sleep 0.1; done
 "${RC[@]}" exists "mg:b:call:while-down" | grep -q 1 || fail "the offer made while Redis was down never reached Redis"
 "${RC[@]}" exists "mg:b:call:keep" | grep -q 1 || fail "an acknowledged call was lost across the Redis restart"

@@ -32,11 +32,7 @@ mg_cleanup_extra() {
 mg_lan_up "$id" || fail "cannot create namespaces"
 mg_keys_setup acme
 chmod 755 "$work"
-RC=(ip netns exec "${id}core" redis-cli -p "$rport")
-ip netns exec "${id}core" redis-server --bind 127.0.0.1 --port "$rport" --dir "$work" \
-	--save '' --appendonly yes --appendfsync always --daemonize no >"$work/redis.log" 2>&1 &
-redis_pid=$!
-for _ in $(seq 1 50); do "${RC[@]}" ping 2>/dev/null | grep -q PONG && break; sleep 0.1; done
+mg_redis_start
 start_mg() { # log name [prefix [takeover prefix]]
 	ip netns exec "${id}core" "$build/app/mediagate/mediagate" --profile af_packet \
 		--set eal.file_prefix="mgwr$$$1" --set control.ng_listen="127.0.0.1:$ngport" \
