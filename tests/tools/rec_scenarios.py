@@ -183,10 +183,9 @@ def mute():
          "--present", "L:%#x:1-5" % CUST])
 
 
-def transfer_agent():
-    # customer <-> agent1 recorded; at 1.5 the customer is held and agent1 consults agent2
-    # on a second call of the same contact, answered with transfer: agent
-    name = "transfer"
+def consult_setup(name):
+    """customer <-> agent1 recorded on call c; agent2 on a second call c2 of the same
+    contact, not answered yet. Returns the names, agent2's port and the set-up."""
     k, c, c2 = "K-" + name, "c-" + name, "c-" + name + "2"
     port = 4000 + 10 * len(scen)
 
@@ -198,15 +197,26 @@ def transfer_agent():
         start(c, "b", agent="connected")
         pb2, _ = call(c2, k, port + 2, port + 1002, "agent", "agent", answer=False)
         sender(NS_B, B_IP, port + 1002, pb2, 0x3000 + port, AGENT2)
+    return k, c, c2, port + 1002, setup
+
+
+# a consult from 1.5 s: the customer held (not recorded after it), agent2 recorded on the
+# customer channel, agent1 all along
+CONSULT_CHECK = ["--left", hex(CUST), "--left", hex(AGENT2), "--right", hex(AGENT),
+                 "--present", "L:%#x:3-5" % AGENT2, "--absent", "L:%#x:0-0" % AGENT2,
+                 "--absent", "L:%#x:2-5" % CUST, "--present", "L:%#x:0-0" % CUST,
+                 "--present", "R:%#x:1-5" % AGENT]
+
+
+def transfer_agent():
+    # at 1.5 the customer is held and agent1 consults agent2 on the second call, answered
+    # with transfer: agent
+    k, c, c2, port2, setup = consult_setup("transfer")
 
     def consult():
         start(c, "a", hold="hold")
-        answer(c2, port + 1002, "agent", {"transfer": "agent"})
-    add(name, setup, [(1.5, consult)],
-        ["--left", hex(CUST), "--left", hex(AGENT2), "--right", hex(AGENT),
-         "--present", "L:%#x:3-5" % AGENT2, "--absent", "L:%#x:0-0" % AGENT2,
-         "--absent", "L:%#x:2-5" % CUST, "--present", "L:%#x:0-0" % CUST,
-         "--present", "R:%#x:1-5" % AGENT])
+        answer(c2, port2, "agent", {"transfer": "agent"})
+    add("transfer", setup, [(1.5, consult)], CONSULT_CHECK)
 
 
 def external_after_agent_left():
@@ -233,32 +243,16 @@ def external_after_agent_left():
 def consult_conference():
     # the same consult as a 3-party conference on the worker (issue 8's flow): at 1.5 s
     # agent2's call is answered with transfer: agent and joins the contact's conference with
-    # hold-role: customer; the conference command itself moves the policy (customer held:
-    # not recorded; agent2 recorded on the customer channel, agent1 still recorded)
-    name = "conference"
-    k, c, c2 = "K-" + name, "c-" + name, "c-" + name + "2"
-    port = 4000 + 10 * len(scen)
-
-    def setup():
-        pb, pa = call(c, k, port, port + 1000, "customer", "agent")
-        sender(NS_A, A_IP, port, pa, 0x1000 + port, CUST)
-        sender(NS_B, B_IP, port + 1000, pb, 0x2000 + port, AGENT)
-        start(c, "a", recording_channels="both")
-        start(c, "b", agent="connected")
-        pb2, _ = call(c2, k, port + 2, port + 1002, "agent", "agent", answer=False)
-        sender(NS_B, B_IP, port + 1002, pb2, 0x3000 + port, AGENT2)
+    # hold-role: customer; the conference command itself moves the policy
+    k, c, c2, port2, setup = consult_setup("conference")
 
     def consult():
-        answer(c2, port + 1002, "agent", {"transfer": "agent"})
+        answer(c2, port2, "agent", {"transfer": "agent"})
         r = ng({"command": "join conference", "call-id": c2, "from-tag": c2 + "-b",
                 "contact-id": k, "hold-role": "customer"})
         if r.get("result") != "ok" or r.get("mode") != "conference" or "warning" in r:
             raise SystemExit("join conference: %r" % r)
-    add(name, setup, [(1.5, consult)],
-        ["--left", hex(CUST), "--left", hex(AGENT2), "--right", hex(AGENT),
-         "--present", "L:%#x:3-5" % AGENT2, "--absent", "L:%#x:0-0" % AGENT2,
-         "--absent", "L:%#x:2-5" % CUST, "--present", "L:%#x:0-0" % CUST,
-         "--present", "R:%#x:1-5" % AGENT])
+    add("conference", setup, [(1.5, consult)], CONSULT_CHECK)
 
 
 for f in (both, agent_only, customer_only, ivr, disconnect, hold, mute, transfer_agent,
